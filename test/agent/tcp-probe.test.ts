@@ -98,7 +98,7 @@ test('expect across several packets matches once enough has arrived; past the re
   let greeting = ['SSH-2.0-', 'OpenSSH_9.2\r\n']
   const { port } = await listen(t, (socket) => {
     socket.setNoDelay(true)
-    socket.write(greeting[0])
+    socket.write(greeting[0] ?? '')
     // Two writes, usually two reads on the probe's side; the match must not depend on it either way.
     setImmediate(() => socket.write(greeting[1] ?? ''))
   })
