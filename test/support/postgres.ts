@@ -230,13 +230,17 @@ export async function findLocalBinaries (extraDirs?: string[]): Promise<string |
   try {
     const versions = await readdir('/usr/lib/postgresql')
     debianDirs = versions.sort((a, b) => Number(b) - Number(a)).map((version) => `/usr/lib/postgresql/${version}/bin`)
-  } catch {}
+  } catch {
+    // no Debian PostgreSQL packages
+  }
   for (const dir of [...pathDirs, ...(extraDirs ?? debianDirs)]) {
     try {
       await access(join(dir, 'initdb'))
       await access(join(dir, 'pg_ctl'))
       return dir
-    } catch {}
+    } catch {
+      // not in this directory
+    }
   }
   return undefined
 }
