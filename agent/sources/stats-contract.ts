@@ -61,10 +61,8 @@ type StatsMetricKey = keyof typeof STATS_METRICS
 const MAX_LISTED_ERRORS = 3
 
 // Compiled once: validation runs on every scrape, compilation is the expensive part. `allErrors`
-// lets the message list several problems so a producer can fix them in one go. `strictTypes` is off
-// because the schema states `type: object` once in `$defs/named` and adds `additionalProperties`
-// beside the `$ref` — valid JSON Schema that ajv's stricter lint flags.
-const validateDocument = new Ajv2020({ allErrors: true, strict: true, strictTypes: false }).compile<StatsDocument>(schema)
+// lets the message list several problems so a producer can fix them in one go.
+const validateDocument = new Ajv2020({ allErrors: true, strict: true }).compile<StatsDocument>(schema)
 
 /** Histogram shape problem found after schema validation; `path` is a JSON pointer into the document. */
 class HistogramMismatch {
