@@ -165,7 +165,7 @@ test('a body trickling in past the deadline fails with timeout, then a prompt bo
     res.on('close', () => clearInterval(timer))
   })
   const instance = probe(`http://127.0.0.1:${port}/`)
-  const failed = await instance.collect(AbortSignal.timeout(300))
+  const failed = await instance.collect(AbortSignal.timeout(1000))
   assertFailure(failed, 'timeout')
   assert.equal(value(failed, 'probe_http_status_code'), 200, 'the head arrived before the deadline')
   assert.match(failed.failure?.message ?? '', /body/)

@@ -129,7 +129,7 @@ test('a query slower than the deadline fails with timeout and its session is clo
     return rows[0]?.n === 0
   })
   await sql.query('UPDATE probe_delay SET seconds = 0')
-  assertSuccess(await instance.collect(AbortSignal.timeout(1000)))
+  assertSuccess(await instance.collect(deadline()))
 })
 
 test('a query error fails with query', async (t) => {

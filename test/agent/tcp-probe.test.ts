@@ -114,7 +114,7 @@ test('a server that never answers fails with timeout at the deadline, then an an
   let answer = false
   const { port } = await listen(t, (socket) => { if (answer) socket.write('ready\n') })
   const instance = probe(port, { expect: 'ready' })
-  const failed = await instance.collect(AbortSignal.timeout(200))
+  const failed = await instance.collect(AbortSignal.timeout(1000))
   assertFailure(failed, 'timeout')
   assert.match(failed.failure?.message ?? '', /ready/)
   answer = true
