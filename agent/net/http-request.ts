@@ -104,6 +104,7 @@ export interface HttpFailureResult extends HttpExchange {
   status?: number
 }
 
+/** The outcome of {@link httpRequest}: match on `ok`. */
 export type HttpResult = HttpResponseResult | HttpFailureResult
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
