@@ -38,10 +38,6 @@ export const DEFAULT_SERIES_PER_TARGET = 10_000
 export const DEFAULT_OPEN_PATHS: readonly string[] = ['/healthz', '/readyz']
 
 const NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_.-]*$/
-const METRIC_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/
-const LABEL_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/
-/** Labels the agent sets itself; a mapping may not define them. */
-const RESERVED_LABELS = new Set(['target', 'le', 'quantile'])
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const
 

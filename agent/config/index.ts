@@ -22,3 +22,4 @@ export { configJsonSchema, renderConfigJsonSchema, CONFIG_JSON_SCHEMA_PATH } fro
 export { parseDuration, formatDuration } from './duration.ts'
 export { parseHostPort, parseListenAddress } from './listen-address.ts'
 export type { HostPort } from './listen-address.ts'
+export type { Environment } from './env-expansion.ts'
