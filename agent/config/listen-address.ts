@@ -2,6 +2,7 @@
  * `HOST:PORT` addresses: the agent's `server.listen` (and `--listen` / `OUTRIGGER_LISTEN`) and
  * tcp probe targets. IPv6 hosts go in brackets: `[::1]:9465`.
  */
+import { OutriggerError } from '../errors.ts'
 
 /** A parsed `HOST:PORT`; `host` has no brackets. */
 export interface HostPort {
@@ -24,9 +25,12 @@ export function parseHostPort (text: string): HostPort | { error: string } {
   return { host, port }
 }
 
-/** Like {@link parseHostPort} but throws a `TypeError` naming `text` when it is not an address; for values already validated. */
+/**
+ * Like {@link parseHostPort}, for values already validated (`server.listen`, `--listen`).
+ * @throws {OutriggerError} `OUTRIGGER_ERR_CONFIG_INVALID` naming `text` when it is not `HOST:PORT`.
+ */
 export function parseListenAddress (text: string): HostPort {
   const parsed = parseHostPort(text)
-  if ('error' in parsed) throw new TypeError(parsed.error)
+  if ('error' in parsed) throw new OutriggerError('OUTRIGGER_ERR_CONFIG_INVALID', parsed.error)
   return parsed
 }
