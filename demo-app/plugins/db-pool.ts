@@ -110,12 +110,12 @@ export class DbPool {
     })
     try {
       const result = await fn(counted)
-      client.release()
+      this.#release(client)
       return result
     } catch (error) {
       this.#errors++
       const broken = isConnectionError(error)
-      client.release(broken ? (error as Error) : undefined)
+      this.#release(client, broken ? (error as Error) : undefined)
       if (broken) throw new DemoAppError('DEMO_ERR_DB_UNAVAILABLE', `database unavailable: ${reasonOf(error)}`, { cause: error })
       throw error
     }
@@ -179,8 +179,26 @@ export class DbPool {
       throw new DemoAppError('DEMO_ERR_DB_UNAVAILABLE', `database unavailable: ${reasonOf(error)}`, { cause: error })
     }
     this.#acquireSeconds.observe(secondsSince(start))
+    this.#guard(client)
     this.#topUp()
     return client
+  }
+
+  /**
+   * pg-pool listens for errors only on idle connections; a checked-out one that loses its server
+   * emits 'error' with no listener, which would crash the process. The query in flight fails anyway.
+   */
+  #guard (client: pg.PoolClient): void {
+    client.on('error', this.#onCheckedOutError)
+  }
+
+  readonly #onCheckedOutError = (error: Error): void => {
+    this.#log.debug({ err: error }, 'checked-out database connection failed')
+  }
+
+  #release (client: pg.PoolClient, error?: Error): void {
+    client.off('error', this.#onCheckedOutError)
+    client.release(error)
   }
 
   /** Refills the warm connections in the background when fewer than `min` are open. */
@@ -200,10 +218,14 @@ export class DbPool {
     const missing = this.#options.min - this.#pool.totalCount
     if (missing <= 0) return
     const wanted = missing + this.#pool.idleCount
-    const results = await Promise.allSettled(Array.from({ length: wanted }, () => this.#pool.connect()))
+    const results = await Promise.allSettled(Array.from({ length: wanted }, async () => {
+      const client = await this.#pool.connect()
+      this.#guard(client)
+      return client
+    }))
     let failure: unknown
     for (const result of results) {
-      if (result.status === 'fulfilled') result.value.release()
+      if (result.status === 'fulfilled') this.#release(result.value)
       else failure ??= result.reason
     }
     if (failure !== undefined) {

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import pg from 'pg'
+import { startPostgres } from '../support/postgres.ts'
+import { startTestApp, waitFor } from './test-app.ts'
+
+test('the optimized pool keeps `cores` connections warm from the start', async (t) => {
+  const { app } = await startTestApp(t, { env: { DB_POOL_MIN: '3' } })
+  const stats = app.db.stats()
+  assert.equal(stats.max, 8, '4 × 2 cores')
+  assert.ok(stats.total >= 3, `expected at least 3 open connections, got ${stats.total}`)
+})
+
+test('the baseline pool keeps pg defaults: max 10, nothing opened ahead', async (t) => {
+  const { app } = await startTestApp(t, { env: { DEMO_PROFILE: 'baseline' } })
+  const stats = app.db.stats()
+  assert.equal(stats.max, 10)
+  assert.ok(stats.total <= 1, 'only the start-up work connection, if it is still idle')
+})
+
+test('pool stats move under concurrent load: total, idle, waiting and the acquire histogram', async (t) => {
+  const { app, pg: db } = await startTestApp(t, { env: { DB_POOL_MAX: '3', DB_POOL_MIN: '1' } })
+  const acquiredBefore = app.db.stats().acquireSeconds.count
+  const blocker = new pg.Client({ connectionString: db.url })
+  blocker.on('error', () => {})
+  await blocker.connect()
+  await blocker.query('BEGIN')
+  await blocker.query('LOCK TABLE items IN ACCESS EXCLUSIVE MODE')
+
+  const responses = Promise.all(Array.from({ length: 5 }, (_, i) => app.inject(`/api/items?limit=${i + 1}`)))
+  await waitFor(() => app.db.stats().waiting === 2, 'two requests waiting for a connection')
+  const busy = app.db.stats()
+  assert.equal(busy.total, 3)
+  assert.equal(busy.idle, 0)
+  assert.equal(busy.waiting, 2)
+
+  await blocker.query('COMMIT')
+  await blocker.end()
+  assert.ok((await responses).every((res) => res.statusCode === 200))
+  const after = app.db.stats()
+  assert.equal(after.waiting, 0)
+  assert.equal(after.idle, after.total)
+  assert.equal(after.acquireSeconds.count - acquiredBefore, 5)
+  assert.equal(after.acquireTimeouts, 0)
+})
+
+test('an exhausted pool answers 503 with a JSON error after the acquire timeout', async (t) => {
+  const { app } = await startTestApp(t, { env: { DB_POOL_MAX: '2', DB_POOL_MIN: '0', DB_ACQUIRE_TIMEOUT_MS: '200' } })
+  let release: () => void = () => {}
+  const held = new Promise<void>((resolve) => { release = resolve })
+  const holders = [app.db.withClient(() => held), app.db.withClient(() => held)]
+  await waitFor(() => app.db.stats().idle === 0 && app.db.stats().total === 2, 'both connections checked out')
+
+  const res = await app.inject('/api/items/1')
+  assert.equal(res.statusCode, 503)
+  const body = res.json()
+  assert.equal(body.code, 'DEMO_ERR_DB_ACQUIRE_TIMEOUT')
+  assert.equal(body.error, 'Service Unavailable')
+  assert.match(body.message, /within 200 ms/)
+  assert.equal(app.db.stats().acquireTimeouts, 1)
+
+  release()
+  await Promise.all(holders)
+  assert.equal((await app.inject('/api/items/1')).statusCode, 200, 'the pool serves again once connections are back')
+})
+
+test('Postgres stopped mid-test: 503 with the reason, then recovery without restarting the app', async (t) => {
+  const db = await startPostgres({ dedicated: true })
+  t.after(() => db.close())
+  const { app } = await startTestApp(t, { pg: db, env: { DB_ACQUIRE_TIMEOUT_MS: '2000', DB_HEALTH_TIMEOUT_MS: '1500' } })
+  assert.equal((await app.inject('/health')).statusCode, 200)
+  assert.equal((await app.inject('/api/items/1')).statusCode, 200)
+
+  await db.stop()
+  const item = await app.inject('/api/items/2')
+  assert.equal(item.statusCode, 503)
+  assert.equal(item.json().code, 'DEMO_ERR_DB_UNAVAILABLE')
+  assert.match(item.json().message, /^database unavailable: .+/)
+
+  const health = await app.inject('/health')
+  assert.equal(health.statusCode, 503)
+  assert.equal(health.json().status, 'unavailable')
+  assert.equal(health.json().database, 'unavailable')
+  assert.ok(health.json().reason.length > 0, 'the reason is given')
+
+  const list = await app.inject('/api/items')
+  assert.equal(list.statusCode, 503)
+  assert.ok(app.db.stats().errors > 0)
+
+  await db.start()
+  await waitFor(async () => (await app.inject('/health')).statusCode === 200, '/health to recover', 30_000)
+  assert.equal((await app.inject('/api/items/2')).json().id, 2)
+  assert.equal((await app.inject('/api/items/1')).statusCode, 200, 'the cached item is still served')
+  await waitFor(() => app.db.stats().total >= 2, 'warm connections refilled')
+})
