@@ -37,7 +37,7 @@ export interface ProbeReport {
  * `internal`; this function itself fails only when the sources cannot be created.
  */
 export async function runProbeOnce (config: AgentConfig, deps: SourceDeps): Promise<ProbeReport> {
-  const sources = await createSources(config, deps)
+  const sources = createSources(config, deps)
   try {
     const rows = await Promise.all(sources.map(runOnce))
     return { rows, ok: rows.every((row) => row.ok) }

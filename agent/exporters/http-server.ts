@@ -42,10 +42,17 @@ const MAX_HEADER_BYTES = 16 * 1024
 /** Serves the agent's endpoints until `close()`. */
 export class AgentHttpServer {
   readonly #options: HttpServerOptions
+  #auth: ServerAuth | undefined
   #server: Server | undefined
 
   constructor (options: HttpServerOptions) {
     this.#options = options
+    this.#auth = options.auth
+  }
+
+  /** Replaces the credentials requests must present (a reload may change them). */
+  setAuth (auth: ServerAuth | undefined): void {
+    this.#auth = auth
   }
 
   /** Listens; resolves with the base URL (with the real port when 0 was asked). */
@@ -95,8 +102,8 @@ export class AgentHttpServer {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const { handlers } = this.#options
     const openPaths = this.#options.openPaths ?? ['/healthz', '/readyz']
-    if (!openPaths.includes(path) && !authorized(req, this.#options.auth)) {
-      res.setHeader('www-authenticate', this.#options.auth?.kind === 'basic' ? 'Basic realm="outrigger"' : 'Bearer')
+    if (!openPaths.includes(path) && !authorized(req, this.#auth)) {
+      res.setHeader('www-authenticate', this.#auth?.kind === 'basic' ? 'Basic realm="outrigger"' : 'Bearer')
       send(res, 401, 'text/plain; charset=utf-8', 'unauthorized: send the configured credentials\n')
       return
     }

@@ -29,6 +29,8 @@ export class Scheduler {
   readonly #options: SchedulerOptions
   readonly #timers = new Set<NodeJS.Timeout>()
   readonly #inFlight = new Map<string, Promise<void>>()
+  /** Collects that overran their deadline and have not settled yet: not called again until they do. */
+  readonly #overrunning = new Set<string>()
   readonly #stopped = new AbortController()
 
   constructor (sources: readonly Source[], options: SchedulerOptions) {
@@ -91,7 +93,9 @@ export class Scheduler {
     const startedMs = Date.now()
     const startedHr = process.hrtime.bigint()
     const signal = AbortSignal.any([this.#stopped.signal, AbortSignal.timeout(source.timeoutSeconds * 1000)])
-    const collect = (): Promise<CollectResult> => collectWithDeadline(source, signal, this.#options.graceMs ?? 1000)
+    const collect = (): Promise<CollectResult> => this.#overrunning.has(source.id)
+      ? Promise.resolve({ families: [], failure: { reason: 'timeout', message: `${source.id}: the previous run overran its deadline and is still running` } })
+      : collectWithDeadline(source, signal, this.#options.graceMs ?? 1000, this.#overrunning)
     let result: CollectResult
     try {
       result = this.#options.wrap === undefined ? await collect() : await this.#options.wrap(source, collect)
@@ -110,14 +114,19 @@ export class Scheduler {
  * Calls `source.collect(signal)`; a source that overruns its deadline by more than `graceMs`
  * (it ignored the signal) is reported as a timeout rather than waited on forever.
  */
-async function collectWithDeadline (source: Source, signal: AbortSignal, graceMs: number): Promise<CollectResult> {
+async function collectWithDeadline (source: Source, signal: AbortSignal, graceMs: number, overrunning: Set<string>): Promise<CollectResult> {
   let timer: NodeJS.Timeout | undefined
+  const collecting = source.collect(signal)
   const overrun = new Promise<CollectResult>((resolve) => {
     const giveUp = (): void => {
-      timer = setTimeout(() => resolve({
-        families: [],
-        failure: { reason: 'timeout', message: `${source.id} did not finish within its ${source.timeoutSeconds}s timeout` }
-      }), graceMs)
+      timer = setTimeout(() => {
+        overrunning.add(source.id)
+        collecting.finally(() => overrunning.delete(source.id)).catch(() => {})
+        resolve({
+          families: [],
+          failure: { reason: 'timeout', message: `${source.id} did not finish within its ${source.timeoutSeconds}s timeout` }
+        })
+      }, graceMs)
       timer.unref()
     }
     if (signal.aborted) {
@@ -127,7 +136,7 @@ async function collectWithDeadline (source: Source, signal: AbortSignal, graceMs
     }
   })
   try {
-    return await Promise.race([source.collect(signal), overrun])
+    return await Promise.race([collecting, overrun])
   } finally {
     clearTimeout(timer)
   }

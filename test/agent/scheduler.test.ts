@@ -68,8 +68,10 @@ test('a source that ignores its deadline is reported as a timeout and never over
   const scheduler = new Scheduler([source], { onRun: (_s, result) => runs.push(result), jitter: 0, graceMs: 10 })
   t.after(async () => { release?.(); await scheduler.stop() })
   scheduler.start()
-  await waitFor(() => runs.length >= 1, 'the first run to give up')
-  assert.equal(runs[0]?.failure?.reason, 'timeout')
+  await waitFor(() => runs.length >= 3, 'three runs to give up')
+  assert.ok(runs.every((run) => run.failure?.reason === 'timeout'))
+  assert.match(runs[2]?.failure?.message ?? '', /previous run overran/)
+  assert.equal(source.calls, 1, 'collect is not called again while the overrunning call is unsettled')
   assert.equal(source.maxActive, 1)
 })
 
