@@ -16,12 +16,19 @@ export interface SchedulerOptions {
   onRun: RunListener
   /** Wraps every run (tracing); default runs it as is. */
   wrap?: RunWrapper
-  /** Share of the interval the first run is delayed by at most, 0–1; default 1 (spread over one interval). */
+  /**
+   * Share of the first-run window a source's first run is delayed by at most, 0–1; default 1. The
+   * window is the interval capped at {@link FIRST_RUN_WINDOW_SECONDS}, so a fresh agent is ready
+   * within seconds while many sources still spread their runs apart.
+   */
   jitter?: number
   /** Extra time past a run's deadline before a source that ignores its signal is given up on, in ms; default 1000. */
   graceMs?: number
   random?: () => number
 }
+
+/** Longest delay before a source's first run, in seconds. */
+export const FIRST_RUN_WINDOW_SECONDS = 2
 
 /** Runs sources periodically until `stop()`. */
 export class Scheduler {
@@ -43,7 +50,7 @@ export class Scheduler {
     const jitter = this.#options.jitter ?? 1
     const random = this.#options.random ?? Math.random
     for (const source of this.#sources) {
-      this.#schedule(source, random() * jitter * source.intervalSeconds * 1000)
+      this.#schedule(source, random() * jitter * Math.min(source.intervalSeconds, FIRST_RUN_WINDOW_SECONDS) * 1000)
     }
   }
 
