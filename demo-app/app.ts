@@ -9,6 +9,7 @@ import type { DemoConfig } from './config.ts'
 import { runMigrations } from './db/migrations.ts'
 import { seedCatalogue } from './db/seed.ts'
 import { DemoAppError } from './errors.ts'
+import { connectionDrainingPlugin } from './plugins/connection-draining.ts'
 import { dbPoolPlugin } from './plugins/db-pool.ts'
 import { errorResponsesPlugin } from './plugins/error-responses.ts'
 import { itemCachePlugin } from './plugins/item-cache.ts'
@@ -56,6 +57,7 @@ export async function buildApp (config: DemoConfig, options: BuildAppOptions = {
     app.removeContentTypeParser('text/plain')
     await app.register(errorResponsesPlugin)
     await app.register(requestStatsPlugin)
+    await app.register(connectionDrainingPlugin)
     await app.register(dbPoolPlugin, { ...config.db, connectionString: databaseUrl, applicationName: config.serviceName })
     await app.register(itemCachePlugin, config.cache)
     await app.register(upstreamClientPlugin, config.upstream)

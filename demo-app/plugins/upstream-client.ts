@@ -107,7 +107,8 @@ export class UpstreamClient {
     return {
       connections: stats.connected,
       free: stats.free,
-      pending: stats.pending + stats.queued,
+      // A pool's `pending` already includes its own queue (`queued`).
+      pending: stats.pending,
       running: stats.running,
       requests: this.#requests,
       errors: this.#errors,

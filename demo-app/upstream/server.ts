@@ -31,6 +31,8 @@ export interface RunningUpstream {
   readonly requests: number
   /** TCP connections accepted so far (shows whether a client reuses connections). */
   readonly connections: number
+  /** `/quote` requests waiting out their delay now. */
+  readonly waiting: number
   /** Stops listening and drops open connections, including delayed answers. Safe to call twice. */
   close (): Promise<void>
 }
@@ -111,6 +113,7 @@ export async function startUpstream (options: UpstreamOptions = {}): Promise<Run
     port,
     get requests () { return requests },
     get connections () { return connections },
+    get waiting () { return timers.size },
     close () {
       closing ??= new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer)
