@@ -26,6 +26,8 @@ export interface DbPoolConfig {
   readonly idleTimeoutMs: number
   /** Connections are replaced after this many seconds (0 = never). Optimized: 1,800; baseline: 0. */
   readonly maxLifetimeSeconds: number
+  /** Postgres cancels a statement that runs longer, in ms (0 = never). Both profiles: 10,000. */
+  readonly statementTimeoutMs: number
   /** Deadline of the `/health` database check, in ms, kept below the container HEALTHCHECK's 3 s. */
   readonly healthTimeoutMs: number
 }
@@ -119,6 +121,7 @@ const ENV_SCHEMAS = {
   DB_IDLE_TIMEOUT_MS: intVar(0, INT_MAX),
   DB_MAX_LIFETIME_SECONDS: intVar(0, 31 * 24 * 3600),
   DB_HEALTH_TIMEOUT_MS: intVar(1, 60_000),
+  DB_STATEMENT_TIMEOUT_MS: intVar(0, INT_MAX),
   CACHE_MAX_ENTRIES: intVar(0, 10_000_000),
   CACHE_MAX_BYTES: intVar(1024, 4 * 1024 * 1024 * 1024),
   CACHE_TTL_MS: intVar(1, INT_MAX),
@@ -225,6 +228,7 @@ export function loadDemoConfig (env: Readonly<Record<string, string | undefined>
       acquireTimeoutMs: v.DB_ACQUIRE_TIMEOUT_MS ?? 10_000,
       idleTimeoutMs: v.DB_IDLE_TIMEOUT_MS ?? (optimized ? 600_000 : 10_000),
       maxLifetimeSeconds: v.DB_MAX_LIFETIME_SECONDS ?? (optimized ? 1800 : 0),
+      statementTimeoutMs: v.DB_STATEMENT_TIMEOUT_MS ?? 10_000,
       healthTimeoutMs: v.DB_HEALTH_TIMEOUT_MS ?? 2000
     }),
     cache: Object.freeze({

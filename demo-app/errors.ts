@@ -15,6 +15,7 @@ export const DEMO_ERROR_CODES = {
   DEMO_ERR_ITEM_NOT_FOUND: { status: 404, meaning: 'No catalogue item has this id.' },
   DEMO_ERR_SKU_CONFLICT: { status: 409, meaning: 'Another catalogue item already has this SKU.' },
   DEMO_ERR_DB_UNAVAILABLE: { status: 503, meaning: 'The database refused, dropped or failed the connection; the message carries the reason.' },
+  DEMO_ERR_DB_TIMEOUT: { status: 503, meaning: 'A database statement ran past the statement timeout and was cancelled.' },
   DEMO_ERR_DB_ACQUIRE_TIMEOUT: { status: 503, meaning: 'No database connection became free within the acquire timeout (pool exhausted or database unreachable).' },
   DEMO_ERR_UPSTREAM_FAILED: { status: 502, meaning: 'The upstream refused the connection, reset it, answered 5xx, or sent an unreadable or oversized body.' },
   DEMO_ERR_UPSTREAM_TIMEOUT: { status: 504, meaning: 'The upstream did not answer within the upstream timeout.' },

@@ -48,6 +48,8 @@ export async function runMigrations (db: DbPool, migrations: readonly Migration[
   return await db.withClient(async (client) => {
     await client.query('BEGIN')
     try {
+      // Start-up work may take longer than a request's statement timeout (a large seed, an index build).
+      await client.query('SET LOCAL statement_timeout = 0')
       await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY])
       await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version integer PRIMARY KEY,

@@ -19,6 +19,8 @@ export async function seedCatalogue (db: DbPool, rows: number): Promise<number> 
   return await db.withClient(async (client) => {
     await client.query('BEGIN')
     try {
+      // Start-up work may take longer than a request's statement timeout (a large seed, an index build).
+      await client.query('SET LOCAL statement_timeout = 0')
       await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY])
       const { rows: existing } = await client.query('SELECT 1 FROM items LIMIT 1')
       let inserted = 0

@@ -21,6 +21,9 @@ export interface DbPoolOptions extends DbPoolConfig {
 /** Messages `pg-pool` uses for its two acquire timeouts; it sets no `code`, so the message is all there is. */
 const ACQUIRE_TIMEOUT_MESSAGES = ['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout']
 
+/** SQLSTATE `query_canceled`: the statement timeout (or an operator) cancelled the statement. */
+const STATEMENT_CANCELLED = '57014'
+
 /** SQLSTATE classes meaning the server or the connection is the problem, not the statement. */
 const UNAVAILABLE_SQLSTATE = /^(08|53|57|28|3D)/
 
@@ -67,7 +70,10 @@ export class DbPool {
       min: options.min,
       idleTimeoutMillis: options.idleTimeoutMs,
       maxLifetimeSeconds: options.maxLifetimeSeconds,
-      connectionTimeoutMillis: options.acquireTimeoutMs
+      connectionTimeoutMillis: options.acquireTimeoutMs,
+      // Enforced by the server, which cancels the statement and keeps the connection usable.
+      // (The embedded database ignores it.)
+      statement_timeout: options.statementTimeoutMs
     })
     // An idle connection that dies (server restart) is reported here; unhandled, it would crash the process.
     this.#pool.on('error', (error) => {
@@ -114,6 +120,11 @@ export class DbPool {
       return result
     } catch (error) {
       this.#errors++
+      if ((error as { code?: unknown } | null)?.code === STATEMENT_CANCELLED) {
+        this.#release(client)
+        throw new DemoAppError('DEMO_ERR_DB_TIMEOUT',
+          `database statement cancelled after the ${this.#options.statementTimeoutMs} ms statement timeout: ${reasonOf(error)}`, { cause: error })
+      }
       const broken = isConnectionError(error)
       this.#release(client, broken ? (error as Error) : undefined)
       if (broken) throw new DemoAppError('DEMO_ERR_DB_UNAVAILABLE', `database unavailable: ${reasonOf(error)}`, { cause: error })

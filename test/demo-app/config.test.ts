@@ -8,7 +8,7 @@ test('optimized is the default profile and applies the report settings', () => {
   assert.equal(config.profile, 'optimized')
   assert.equal(config.port, 8000)
   assert.equal(config.databaseUrl, undefined, 'unset → embedded database')
-  assert.deepEqual(config.db, { max: 12, min: 3, acquireTimeoutMs: 10_000, idleTimeoutMs: 600_000, maxLifetimeSeconds: 1800, healthTimeoutMs: 2000 })
+  assert.deepEqual(config.db, { max: 12, min: 3, acquireTimeoutMs: 10_000, idleTimeoutMs: 600_000, maxLifetimeSeconds: 1800, statementTimeoutMs: 10_000, healthTimeoutMs: 2000 })
   assert.deepEqual(config.cache, { maxEntries: 10_000, maxBytes: 16 * 1024 * 1024, ttlMs: 300_000 })
   assert.equal(config.upstream.connections, 20)
   assert.equal(config.upstream.reuseConnections, true)
@@ -21,7 +21,7 @@ test('optimized is the default profile and applies the report settings', () => {
 
 test('baseline keeps library defaults and no cache', () => {
   const config = loadDemoConfig({ DEMO_PROFILE: 'baseline' }, { cores: 3 })
-  assert.deepEqual(config.db, { max: 10, min: 0, acquireTimeoutMs: 10_000, idleTimeoutMs: 10_000, maxLifetimeSeconds: 0, healthTimeoutMs: 2000 })
+  assert.deepEqual(config.db, { max: 10, min: 0, acquireTimeoutMs: 10_000, idleTimeoutMs: 10_000, maxLifetimeSeconds: 0, statementTimeoutMs: 10_000, healthTimeoutMs: 2000 })
   assert.equal(config.cache.maxEntries, 0)
   assert.equal(config.upstream.connections, null)
   assert.equal(config.upstream.reuseConnections, false)

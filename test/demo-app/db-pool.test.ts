@@ -64,6 +64,23 @@ test('an exhausted pool answers 503 with a JSON error after the acquire timeout'
   assert.equal((await app.inject('/api/items/1')).statusCode, 200, 'the pool serves again once connections are back')
 })
 
+test('a statement past the statement timeout is cancelled: 503, and the connection stays in service', async (t) => {
+  const { app, pg: db } = await startTestApp(t, { env: { DB_STATEMENT_TIMEOUT_MS: '200', DB_POOL_MIN: '1', DB_POOL_MAX: '1' } })
+  const blocker = new pg.Client({ connectionString: db.url })
+  blocker.on('error', () => {})
+  await blocker.connect()
+  await blocker.query('BEGIN')
+  await blocker.query('LOCK TABLE items IN ACCESS EXCLUSIVE MODE')
+  const res = await app.inject('/api/items?limit=1')
+  await blocker.query('COMMIT')
+  await blocker.end()
+  assert.equal(res.statusCode, 503)
+  assert.equal(res.json().code, 'DEMO_ERR_DB_TIMEOUT')
+  assert.match(res.json().message, /200 ms statement timeout/)
+  assert.equal((await app.inject('/api/items?limit=1')).statusCode, 200)
+  assert.equal(app.db.stats().total, 1, 'the same connection serves again')
+})
+
 test('Postgres stopped mid-test: 503 with the reason, then recovery without restarting the app', async (t) => {
   const db = await startPostgres({ dedicated: true })
   t.after(() => db.close())
