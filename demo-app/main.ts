@@ -23,7 +23,10 @@ for (const warning of config.warnings) logger.warn(warning)
 let embedded: EmbeddedPostgres | undefined
 if (config.databaseUrl === undefined) {
   // The socket server turns away connections beyond its limit; headroom covers connections being replaced.
-  embedded = await startEmbeddedPostgres({ dataDir: config.embeddedDbDir, maxConnections: config.db.max + 4 })
+  embedded = await startEmbeddedPostgres({ dataDir: config.embeddedDbDir, maxConnections: config.db.max + 4 }).catch((error: unknown) => {
+    logger.fatal({ err: error, dataDir: config.embeddedDbDir }, 'embedded database could not start')
+    process.exit(1)
+  })
   config = Object.freeze({ ...config, databaseUrl: embedded.url })
   logger.info({ url: embedded.url.replace(/:[^:@/]*@/, ':***@'), inMemory: config.embeddedDbDir === undefined }, 'embedded database started (PGlite)')
 }
