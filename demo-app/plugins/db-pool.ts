@@ -27,11 +27,20 @@ const STATEMENT_CANCELLED = '57014'
 /** SQLSTATE classes meaning the server or the connection is the problem, not the statement. */
 const UNAVAILABLE_SQLSTATE = /^(08|53|57|28|3D)/
 
-/** Whether `error` is about reaching the database rather than about the SQL it ran. */
+/** Messages of `pg`'s own connection failures, which carry no `code`. */
+const PG_CONNECTION_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Client was closed|Query read timeout)/
+
+/**
+ * Whether `error` is about reaching the database rather than about the SQL it ran (or a bug in
+ * the caller): a Node socket error (`ECONNREFUSED`, `ECONNRESET`, `EPIPE`, …), a SQLSTATE in a
+ * class meaning the server or the connection failed, or one of pg's connection messages.
+ */
 export function isConnectionError (error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code)
-  return true
+  if (error instanceof DemoAppError) return false
+  const e = error as { code?: unknown, message?: unknown } | null
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return true
+  if (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return UNAVAILABLE_SQLSTATE.test(e.code)
+  return typeof e?.message === 'string' && PG_CONNECTION_MESSAGES.test(e.message)
 }
 
 /** A readable reason even for Node's `AggregateError` (both loopback families refused), whose message is empty. */

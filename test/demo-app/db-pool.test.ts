@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import pg from 'pg'
+import { DemoAppError } from '../../demo-app/errors.ts'
+import { isConnectionError } from '../../demo-app/plugins/db-pool.ts'
 import { startPostgres } from '../support/postgres.ts'
 import { startTestApp, waitFor } from './test-app.ts'
 
@@ -109,4 +111,16 @@ test('Postgres stopped mid-test: 503 with the reason, then recovery without rest
   assert.equal((await app.inject('/api/items/2')).json().id, 2)
   assert.equal((await app.inject('/api/items/1')).statusCode, 200, 'the cached item is still served')
   await waitFor(() => app.db.stats().total >= 2, 'warm connections refilled')
+})
+
+test('connection failures are told apart from SQL errors and bugs', () => {
+  const withCode = (code: string, message = 'x'): Error => Object.assign(new Error(message), { code })
+  for (const error of [withCode('ECONNREFUSED'), withCode('EPIPE'), withCode('57P01'), withCode('08006'), withCode('53300'), withCode('28P01'), withCode('3D000'),
+    new Error('Connection terminated unexpectedly'), new Error('Client has encountered a connection error and is not queryable')]) {
+    assert.equal(isConnectionError(error), true, error.message)
+  }
+  for (const error of [withCode('23505'), withCode('22P02'), withCode('42P01'), new TypeError('undefined is not a function'),
+    new DemoAppError('DEMO_ERR_ITEM_NOT_FOUND', 'item 1 does not exist')]) {
+    assert.equal(isConnectionError(error), false, error.message)
+  }
 })
