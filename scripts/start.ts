@@ -9,6 +9,7 @@
  * `OUTRIGGER_CONFIG` (another agent config).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../demo-app/embedded-db.ts'
@@ -85,7 +86,8 @@ process.on('SIGTERM', () => { void stop(0) })
 try {
   let databaseUrl = process.env.DATABASE_URL
   if (databaseUrl === undefined || databaseUrl === '') {
-    embedded = await startEmbeddedPostgres({ maxConnections: 32 })
+    // Room for the optimized pool (4 × cores) plus the agent's probe and a few replacements.
+    embedded = await startEmbeddedPostgres({ maxConnections: 4 * availableParallelism() + 8 })
     databaseUrl = embedded.url
     console.log(`embedded Postgres (PGlite) on ${embedded.host}:${embedded.port}`)
   }
