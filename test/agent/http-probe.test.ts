@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import { HttpProbe } from '../../agent/sources/http-probe.ts'
 import type { HttpProbeOptions } from '../../agent/sources/http-probe.ts'
-import type { CollectResult } from '../../agent/types.ts'
+import { assertFailure, assertSuccess, deadline, sampleValue as value } from '../support/collect-assertions.ts'
 import { createSelfSignedCertificate } from '../support/tls-fixtures.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
@@ -27,26 +27,6 @@ async function listen (t: TestContext, handler: Handler, server: http.Server = h
 
 function probe (url: string, extra: Partial<HttpProbeOptions> = {}): HttpProbe {
   return new HttpProbe({ target: 'app', name: 'health', url, intervalSeconds: 10, timeoutSeconds: 5, bodyLimitBytes: 1024 * 1024, ...extra })
-}
-
-/** The value of `name` at the sample whose labels include `labels`. */
-function value (result: CollectResult, name: string, labels: Record<string, string> = {}): number | undefined {
-  const family = result.families.find((f) => f.name === name)
-  if (family === undefined || family.type === 'histogram') return undefined
-  const sample = family.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-  return sample?.value
-}
-
-const deadline = (): AbortSignal => AbortSignal.timeout(5000)
-
-function assertSuccess (result: CollectResult): void {
-  assert.equal(result.failure, undefined, result.failure?.message)
-  assert.equal(value(result, 'probe_success'), 1)
-}
-
-function assertFailure (result: CollectResult, reason: string): void {
-  assert.equal(result.failure?.reason, reason, result.failure?.message)
-  assert.equal(value(result, 'probe_success'), 0)
 }
 
 test('a 200 answer succeeds with every phase timed, non-negative, and labels from config', async (t) => {

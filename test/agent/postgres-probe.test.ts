@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { PostgresProbe, POSTGRES_PROBE_APPLICATION_NAME } from '../../agent/sources/postgres-probe.ts'
 import type { PostgresProbeOptions } from '../../agent/sources/postgres-probe.ts'
-import type { CollectResult } from '../../agent/types.ts'
+import { assertFailure, assertSuccess, deadline, sampleValue as value } from '../support/collect-assertions.ts'
 import { startPostgres } from '../support/postgres.ts'
 import type { PostgresHandle } from '../support/postgres.ts'
 
@@ -40,24 +40,6 @@ function probe (db: PostgresHandle, extra: Partial<PostgresProbeOptions> = {}, c
     timeoutSeconds: 5,
     ...extra
   })
-}
-
-function value (result: CollectResult, name: string, labels: Record<string, string> = {}): number | undefined {
-  const family = result.families.find((f) => f.name === name)
-  if (family === undefined || family.type === 'histogram') return undefined
-  return family.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value
-}
-
-const deadline = (): AbortSignal => AbortSignal.timeout(5000)
-
-function assertSuccess (result: CollectResult): void {
-  assert.equal(result.failure, undefined, result.failure?.message)
-  assert.equal(value(result, 'probe_success'), 1)
-}
-
-function assertFailure (result: CollectResult, reason: string): void {
-  assert.equal(result.failure?.reason, reason, result.failure?.message)
-  assert.equal(value(result, 'probe_success'), 0)
 }
 
 const unique = (): string => randomBytes(4).toString('hex')

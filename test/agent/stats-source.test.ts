@@ -9,6 +9,7 @@ import { StatsSource, countSeries } from '../../agent/sources/stats-source.ts'
 import type { StatsSourceOptions } from '../../agent/sources/stats-source.ts'
 import type { StatsDocument, StatsHistogram } from '../../contract/stats-v1.ts'
 import type { CollectResult } from '../../agent/types.ts'
+import { deadline, sampleValue as scalar } from '../support/collect-assertions.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -35,8 +36,6 @@ function source (port: number, extra: Partial<StatsSourceOptions> = {}): StatsSo
     ...extra
   })
 }
-
-const deadline = (): AbortSignal => AbortSignal.timeout(5000)
 
 const histogram = (count: number): StatsHistogram => ({
   buckets: [{ le: 0.005, count: Math.floor(count / 2) }, { le: 0.05, count: count - 1 }, { le: 0.5, count }],
@@ -70,12 +69,6 @@ function statsDocument (routes = 2): StatsDocument {
       upstream: { connections: 2, free: 1, pending: 0, running: 1, requests: 300, errors: 2, durationSeconds: histogram(300) }
     }
   }
-}
-
-function scalar (result: CollectResult, name: string, labels: Record<string, string> = {}): number | undefined {
-  const family = result.families.find((f) => f.name === name)
-  if (family === undefined || family.type === 'histogram') return undefined
-  return family.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value
 }
 
 function assertSuccess (result: CollectResult): void {

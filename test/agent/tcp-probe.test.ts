@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import { TcpProbe } from '../../agent/sources/tcp-probe.ts'
 import type { TcpProbeOptions } from '../../agent/sources/tcp-probe.ts'
-import type { CollectResult } from '../../agent/types.ts'
+import { assertFailure, assertSuccess, deadline, sampleValue as value } from '../support/collect-assertions.ts'
 
 /** Starts a TCP server on 127.0.0.1:0 and closes it, with every connection, after the test. */
 async function listen (t: TestContext, onConnection: (socket: net.Socket) => void, port = 0): Promise<{ server: net.Server, port: number }> {
@@ -28,23 +28,6 @@ async function listen (t: TestContext, onConnection: (socket: net.Socket) => voi
 
 function probe (port: number, extra: Partial<TcpProbeOptions> = {}): TcpProbe {
   return new TcpProbe({ target: 'db', name: 'port', host: '127.0.0.1', port, intervalSeconds: 10, timeoutSeconds: 5, ...extra })
-}
-
-function value (result: CollectResult, name: string): number | undefined {
-  const family = result.families.find((f) => f.name === name)
-  return family?.type === 'histogram' ? undefined : family?.samples[0]?.value
-}
-
-const deadline = (): AbortSignal => AbortSignal.timeout(5000)
-
-function assertSuccess (result: CollectResult): void {
-  assert.equal(result.failure, undefined, result.failure?.message)
-  assert.equal(value(result, 'probe_success'), 1)
-}
-
-function assertFailure (result: CollectResult, reason: string): void {
-  assert.equal(result.failure?.reason, reason, result.failure?.message)
-  assert.equal(value(result, 'probe_success'), 0)
 }
 
 test('a listening port succeeds, labelled from config, and the connection is closed', async (t) => {
