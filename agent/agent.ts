@@ -12,6 +12,8 @@ import { renderStatusPage, targetsReport } from './exporters/targets-report.ts'
 import { Scheduler } from './pipeline/scheduler.ts'
 import { Snapshot } from './pipeline/snapshot.ts'
 import { createSources } from './sources/index.ts'
+import type { AgentTracing } from './tracing/agent-tracing.ts'
+import { ProbeDurationHistogram } from './tracing/probe-duration-histogram.ts'
 import type { Source } from './types.ts'
 import { AGENT_VERSION } from './version.ts'
 
@@ -45,13 +47,22 @@ export async function startAgent (options: StartAgentOptions): Promise<RunningAg
   const configStatus: ConfigStatus = { lastReloadSuccessful: true, lastSuccessSeconds: Date.now() / 1000 }
   let sources: Source[] = []
   let scheduler: Scheduler | undefined
+  const probeDurations = new ProbeDurationHistogram()
+  // Loaded only when an exporter is configured: with `none` no OpenTelemetry code is in memory.
+  const tracing: AgentTracing | undefined = config.tracing.exporter === 'none'
+    ? undefined
+    : await (await import('./tracing/agent-tracing.ts')).startTracing(config.tracing, { log: logger, serviceVersion: AGENT_VERSION })
 
   const startSources = (next: Source[]): void => {
     sources = next
     snapshot.track(sources)
+    probeDurations.track(sources)
     scheduler = new Scheduler(sources, {
+      ...(tracing === undefined ? {} : { wrap: tracing.wrap }),
       onRun: (source, result, startedSeconds, durationSeconds) => {
-        snapshot.record(source, result, startedSeconds, durationSeconds)
+        const trace = tracing?.traceOf(result)
+        snapshot.record(source, result, startedSeconds, durationSeconds, trace)
+        probeDurations.observe(source, result, startedSeconds + durationSeconds, trace)
         if (result.failure !== undefined) {
           logger.warn({ source: source.id, reason: result.failure.reason, durationSeconds }, result.failure.message)
         }
@@ -87,6 +98,9 @@ export async function startAgent (options: StartAgentOptions): Promise<RunningAg
       if (next.server.listen !== config.server.listen || JSON.stringify(next.server.tls) !== JSON.stringify(config.server.tls)) {
         logger.warn('server.listen and server.tls changes take effect at the next restart')
       }
+      if (JSON.stringify(next.tracing) !== JSON.stringify(config.tracing)) {
+        logger.warn('tracing changes take effect at the next restart')
+      }
       await stopSources()
       config = next
       server.setAuth(serverAuth(config))
@@ -110,7 +124,12 @@ export async function startAgent (options: StartAgentOptions): Promise<RunningAg
     handlers: {
       metrics: async (accept) => {
         const states = snapshot.states()
-        const families = [...states.flatMap((state) => state.families), ...selfFamilies(states, configStatus, { version: AGENT_VERSION })]
+        const families = [
+          ...states.flatMap((state) => state.families),
+          ...selfFamilies(states, configStatus, { version: AGENT_VERSION }),
+          ...probeDurations.families(),
+          ...(tracing?.families() ?? [])
+        ]
         return exporter.render(families, formatFromAccept(accept))
       },
       ready: () => snapshot.ready(),
@@ -137,6 +156,7 @@ export async function startAgent (options: StartAgentOptions): Promise<RunningAg
       closing ??= (async () => {
         await server.close()
         await stopSources()
+        await tracing?.close()
       })()
       return closing
     }

@@ -45,7 +45,8 @@ export const ERROR_CODES = {
   OUTRIGGER_ERR_CONFIG_READ: 'The configuration file could not be read (missing, unreadable, or not YAML).',
   OUTRIGGER_ERR_CONFIG_ENV: 'A `${VAR}` in the configuration names an unset variable with no default.',
   OUTRIGGER_ERR_USAGE: 'The command line is wrong: unknown command or flag, or a missing value.',
-  OUTRIGGER_ERR_MAPPING_INVALID: 'A JSON mapping rule is invalid (metric or label name, JSONPath, type, valueMap); the message names the rule index and field.'
+  OUTRIGGER_ERR_MAPPING_INVALID: 'A JSON mapping rule is invalid (metric or label name, JSONPath, type, valueMap); the message names the rule index and field.',
+  OUTRIGGER_ERR_TRACING_ENV: 'An OpenTelemetry environment variable (`OTEL_*`) holds a value the agent cannot use; the message names the variable and its value.'
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

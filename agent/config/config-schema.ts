@@ -11,6 +11,8 @@ import { formatConfigPath } from './config-problem.ts'
 import { describeValue } from './describe-value.ts'
 import { redactUrl } from './redact-config.ts'
 import { validateMappings } from '../sources/json-mapping.ts'
+import { jaegerAgentAddress, OTLP_PROTOCOLS, resolveTracingSettings, TRACE_EXPORTERS, TRACE_SAMPLERS } from './tracing-settings.ts'
+import type { TracingFileSettings, TracingSettings } from './tracing-settings.ts'
 
 /**
  * File access the schema needs; the loader supplies the real one, bound to the config file's folder.
@@ -39,7 +41,6 @@ export const DEFAULT_OPEN_PATHS: readonly string[] = ['/healthz', '/readyz']
 
 const NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_.-]*$/
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
-const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const
 
 /** Cross-field checks must run even when a sibling field is invalid, so every problem shows at once. */
 const always = { when: () => true }
@@ -333,11 +334,18 @@ export function createConfigSchema (files: ConfigFileAccess) {
   })
 
   const tracing = z.strictObject({
-    exporter: z.enum(['otlp', 'jaeger', 'none']).default('none'),
-    endpoint: httpUrl.optional().describe('Collector URL; the exporter\'s usual default when absent.'),
-    serviceName: z.string().min(1).default('outrigger'),
-    sampler: z.enum(SAMPLERS).default('parentbased_always_on'),
+    exporter: z.enum(TRACE_EXPORTERS).default('none').describe('Where spans go: `otlp` (OTLP over HTTP), `jaeger` (Jaeger thrift) or `none`. OTEL_TRACES_EXPORTER wins.'),
+    endpoint: httpUrl.optional()
+      .describe('otlp: the collector\'s base URL (`/v1/traces` is appended) or its full traces URL; default http://localhost:4318/v1/traces. jaeger: the collector\'s HTTP URL (http://jaeger:14268/api/traces); without it spans go over UDP to `jaegerAgent`.'),
+    protocol: z.enum(OTLP_PROTOCOLS).default('http/protobuf').describe('OTLP encoding. OTEL_EXPORTER_OTLP_PROTOCOL wins.'),
+    jaegerAgent: hostPort.optional().describe('HOST:PORT of the Jaeger agent for UDP (binary thrift); default localhost:6832.'),
+    serviceName: z.string().min(1).default('outrigger').describe('`service.name` of the agent\'s spans. OTEL_SERVICE_NAME wins.'),
+    sampler: z.enum(TRACE_SAMPLERS).default('parentbased_always_on').describe('The OpenTelemetry sampler. OTEL_TRACES_SAMPLER wins.'),
     samplerArg: z.number().min(0).max(1).optional().describe('Sampling ratio for the traceidratio samplers, 0 to 1.')
+  }).transform((value): TracingSettings => {
+    const file: TracingFileSettings = { ...value, jaegerAgent: value.jaegerAgent === undefined ? undefined : jaegerAgentAddress(value.jaegerAgent) }
+    // Defaults that depend on the exporter are filled here; the loader lays the environment over them.
+    return resolveTracingSettings(file, {}).settings
   })
 
   return z.strictObject({

@@ -13,6 +13,7 @@ import { createConfigSchema } from './config-schema.ts'
 import type { AgentConfig, ConfigFileAccess } from './config-schema.ts'
 import { deepFreeze } from './deep-freeze.ts'
 import { expandEnvironment } from './env-expansion.ts'
+import { resolveTracingSettings } from './tracing-settings.ts'
 import type { Environment } from './env-expansion.ts'
 import { configErrorMap, knownKeysAt, unknownKeyMessage } from './issue-messages.ts'
 import { findNode, positionOf } from './yaml-locations.ts'
@@ -47,7 +48,7 @@ export interface ParseConfigOptions extends LoadConfigOptions {
  * are resolved from the file's folder; secret files are read.
  * @throws {ConfigError} `OUTRIGGER_ERR_CONFIG_READ` when the file cannot be read or is not YAML;
  *   `OUTRIGGER_ERR_CONFIG_INVALID` with every problem otherwise (unset variables are problems with
- *   code `OUTRIGGER_ERR_CONFIG_ENV`).
+ *   code `OUTRIGGER_ERR_CONFIG_ENV`, unusable `OTEL_*` variables with `OUTRIGGER_ERR_TRACING_ENV`).
  */
 export async function loadConfigFile (path: string, options: LoadConfigOptions = {}): Promise<AgentConfig> {
   const absolute = resolve(path)
@@ -120,7 +121,14 @@ export async function parseConfigText (text: string, options: ParseConfigOptions
     }
   }
   if (problems.length > 0) throw invalid(file, problems)
-  return deepFreeze((result as { data: AgentConfig }).data)
+  const config = (result as { data: AgentConfig }).data
+  // The OTEL_* variables win over the file's `tracing` section, as the OpenTelemetry spec says.
+  const tracing = resolveTracingSettings(config.tracing, options.env ?? process.env)
+  for (const problem of tracing.problems) {
+    problems.push({ code: 'OUTRIGGER_ERR_TRACING_ENV', path: '', message: problem.message })
+  }
+  if (problems.length > 0) throw invalid(file, problems)
+  return deepFreeze({ ...config, tracing: tracing.settings })
 }
 
 function startsWith (path: ConfigPath, prefix: ConfigPath): boolean {

@@ -12,6 +12,10 @@
  *
  * The request never rejects: transport faults, deadlines and oversized bodies come back as an
  * {@link HttpFailureResult} carrying a bounded reason and whatever was measured before the fault.
+ *
+ * Inside a traced run each request of a redirect chain is a client span, child of the run's span,
+ * whose W3C `traceparent` goes out with the request (so the application's trace continues the
+ * probe's) and whose events mark the end of each phase.
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -20,6 +24,12 @@ import type { Socket } from 'node:net'
 import type { TLSSocket, DetailedPeerCertificate } from 'node:tls'
 import { performance } from 'node:perf_hooks'
 import type { SourceFailure } from '../types.ts'
+import { currentRunSpan } from '../tracing/run-span.ts'
+import type { OperationSpan } from '../tracing/run-span.ts'
+import {
+  ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_REQUEST_RESEND_COUNT, ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_FULL, spanUrl
+} from '../tracing/span-attributes.ts'
 import { errorText, networkFailureReason } from './network-error.ts'
 
 /** How to verify the server's certificate on `https` URLs. */
@@ -126,8 +136,20 @@ export async function httpRequest (options: HttpRequestOptions): Promise<HttpRes
   } catch (error) {
     return failed({ url: redactUrl(options.url), redirects: 0, phases }, 'network', `invalid URL ${redactUrl(options.url)}: ${errorText(error)}`)
   }
+  const run = currentRunSpan()
   for (let redirects = 0; ; redirects++) {
-    const outcome = await exchange(url, method, headers, options)
+    const span = run?.startChild(method, {
+      kind: 'client',
+      attributes: {
+        [ATTR_HTTP_REQUEST_METHOD]: method,
+        [ATTR_URL_FULL]: spanUrl(url.href),
+        [ATTR_SERVER_ADDRESS]: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        [ATTR_SERVER_PORT]: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
+        [ATTR_HTTP_REQUEST_RESEND_COUNT]: redirects > 0 ? redirects : undefined
+      }
+    })
+    const outcome = await exchange(url, method, span === undefined ? headers : { ...headers, ...span.traceHeaders() }, options)
+    if (span !== undefined) endExchangeSpan(span, outcome)
     addPhases(phases, outcome.phases)
     const base: HttpExchange = { url: redactUrl(url.href), redirects, phases }
     if (outcome.tls !== undefined) base.tls = outcome.tls
@@ -188,8 +210,36 @@ function addPhases (into: HttpPhaseSeconds, add: HttpPhaseSeconds): void {
 }
 
 type ExchangeOutcome =
-  | { ok: true, phases: HttpPhaseSeconds, tls?: HttpTlsInfo, status: number, headers: IncomingHttpHeaders, body: Buffer }
-  | { ok: false, phases: HttpPhaseSeconds, tls?: HttpTlsInfo, status?: number, reason: SourceFailure['reason'], message: string }
+  | { ok: true, phases: HttpPhaseSeconds, marks: Marks, tls?: HttpTlsInfo, status: number, headers: IncomingHttpHeaders, body: Buffer }
+  | { ok: false, phases: HttpPhaseSeconds, marks: Marks, tls?: HttpTlsInfo, status?: number, reason: SourceFailure['reason'], message: string }
+
+/** The events marking the end of each phase, with the {@link Marks} field that times them. */
+const PHASE_EVENTS: ReadonlyArray<readonly [keyof Marks, string]> = [
+  ['resolved', 'dns.resolved'],
+  ['connected', 'tcp.connected'],
+  ['secured', 'tls.established'],
+  ['sent', 'request.sent'],
+  ['firstByte', 'response.first_byte'],
+  ['end', 'response.end']
+]
+
+/** Records the phases of one exchange on its span, its status or failure, and ends it. */
+function endExchangeSpan (span: OperationSpan, outcome: ExchangeOutcome): void {
+  const { marks } = outcome
+  for (const [mark, name] of PHASE_EVENTS) {
+    const at = marks[mark]
+    if (at !== undefined) span.addEvent(name, undefined, performance.timeOrigin + at)
+  }
+  if (outcome.status !== undefined) span.setAttributes({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: outcome.status })
+  if (!outcome.ok) {
+    span.setAttributes({ [ATTR_ERROR_TYPE]: outcome.reason })
+    span.fail(outcome.reason, outcome.message)
+  } else if (outcome.status >= 400) {
+    span.setAttributes({ [ATTR_ERROR_TYPE]: String(outcome.status) })
+    span.fail('http_status', `status ${outcome.status}`)
+  }
+  span.end(performance.timeOrigin + (marks.settled ?? performance.now()))
+}
 
 /** Marks, in `performance.now()` milliseconds, when each phase of one request ended. */
 interface Marks {
@@ -200,6 +250,8 @@ interface Marks {
   sent?: number
   firstByte?: number
   end?: number
+  /** When the outcome was known, whatever it was. */
+  settled?: number
 }
 
 /** One request/response on a fresh connection, body read up to the limit. */
@@ -214,10 +266,11 @@ function exchange (url: URL, method: string, headers: Record<string, string>, op
     const settle = (outcome: { ok: true, headers: IncomingHttpHeaders, body: Buffer } | { ok: false, reason: SourceFailure['reason'], message: string }): void => {
       if (settled) return
       settled = true
+      marks.settled = performance.now()
       options.signal.removeEventListener('abort', onAbort)
       // A fresh connection per request: nothing is kept for reuse, whatever the outcome.
       request?.destroy()
-      const common = { phases: phasesOf(marks), ...(tlsInfo === undefined ? {} : { tls: tlsInfo }) }
+      const common = { phases: phasesOf(marks), marks, ...(tlsInfo === undefined ? {} : { tls: tlsInfo }) }
       if (outcome.ok) resolve({ ...common, ok: true, status: status ?? 0, headers: outcome.headers, body: outcome.body })
       else resolve({ ...common, ok: false, reason: outcome.reason, message: outcome.message, ...(status === undefined ? {} : { status }) })
     }

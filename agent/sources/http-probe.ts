@@ -9,6 +9,8 @@ import type { CollectResult, MetricFamily, Source, SourceFailure } from '../type
 import { httpRequest, DEFAULT_MAX_REDIRECTS } from '../net/http-request.ts'
 import type { HttpResult, TlsOptions } from '../net/http-request.ts'
 import { dnsLookupFamily, gauge, outcomeFamilies, phaseGauge, probeLabels, regexFamily } from '../net/probe-families.ts'
+import { currentRunSpan } from '../tracing/run-span.ts'
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_FULL, spanUrl } from '../tracing/span-attributes.ts'
 
 /** Status code of the final response; 0 when none arrived. */
 export const PROBE_HTTP_STATUS_CODE = 'probe_http_status_code'
@@ -89,6 +91,11 @@ export class HttpProbe implements Source {
     })
     const check = this.#check(result)
     const durationSeconds = (performance.now() - started) / 1000
+    currentRunSpan()?.setAttributes({
+      [ATTR_HTTP_REQUEST_METHOD]: options.method ?? 'GET',
+      [ATTR_URL_FULL]: spanUrl(options.url),
+      [ATTR_HTTP_RESPONSE_STATUS_CODE]: result.status
+    })
     const families = this.#families(result, check, durationSeconds)
     return check.failure === undefined ? { families } : { families, failure: check.failure }
   }

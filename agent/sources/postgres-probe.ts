@@ -11,6 +11,12 @@ import type { FailureReason } from '../errors.ts'
 import type { TlsOptions } from '../net/http-request.ts'
 import { errorText, networkFailureReason } from '../net/network-error.ts'
 import { gauge, outcomeFamilies, phaseGauge, probeLabels } from '../net/probe-families.ts'
+import { currentRunSpan } from '../tracing/run-span.ts'
+import type { OperationSpan } from '../tracing/run-span.ts'
+import {
+  ATTR_DB_NAMESPACE, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM, ATTR_DB_SYSTEM_NAME, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT,
+  DB_SYSTEM_NAME_POSTGRESQL
+} from '../tracing/span-attributes.ts'
 
 /** Seconds per phase: `connect` (TCP, TLS and authentication) and `query`. */
 export const PROBE_POSTGRES_DURATION_SECONDS = 'probe_postgres_duration_seconds'
@@ -88,6 +94,19 @@ export class PostgresProbe implements Source {
     let serverVersionNum: number | undefined
     let failure: SourceFailure | undefined
     let stage: 'connect' | 'query' = 'connect'
+    // Traced runs get a client span per phase; the password is never an attribute.
+    const run = currentRunSpan()
+    const c = this.#options.connection
+    const query = this.#options.query ?? 'SELECT 1'
+    const dbAttributes = {
+      [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_POSTGRESQL,
+      [ATTR_DB_SYSTEM]: DB_SYSTEM_NAME_POSTGRESQL,
+      [ATTR_SERVER_ADDRESS]: c.host,
+      [ATTR_SERVER_PORT]: c.port,
+      [ATTR_DB_NAMESPACE]: c.database
+    }
+    run?.setAttributes(dbAttributes)
+    let stageSpan: OperationSpan | undefined = run?.startChild('postgresql connect', { kind: 'client', attributes: dbAttributes })
 
     const client = new pg.Client(this.#clientConfig())
     this.#clients.add(client)
@@ -103,14 +122,19 @@ export class PostgresProbe implements Source {
       let mark = performance.now()
       await untilAborted(client.connect(), signal)
       phases.connect = (performance.now() - mark) / 1000
+      stageSpan?.end()
       stage = 'query'
+      stageSpan = run?.startChild('postgresql query', { kind: 'client', attributes: { ...dbAttributes, [ATTR_DB_QUERY_TEXT]: query } })
       mark = performance.now()
-      await untilAborted(client.query(this.#options.query ?? 'SELECT 1'), signal)
+      await untilAborted(client.query(query), signal)
       phases.query = (performance.now() - mark) / 1000
+      stageSpan?.end()
     } catch (error) {
       failure = signal.aborted
         ? { reason: 'timeout', message: `${this.#where}: deadline reached during ${stage}` }
         : { reason: failureReason(error, stage), message: this.#redact(`${this.#where}: ${stage} failed: ${errorText(error)}`) }
+      stageSpan?.fail(failure.reason, failure.message)
+      stageSpan?.end()
     } finally {
       signal.removeEventListener('abort', onAbort)
       await closeClient(client, failure !== undefined, signal)

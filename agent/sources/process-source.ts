@@ -15,6 +15,8 @@ import { describeSelector, findProcess, readPidfile } from './process-finder.ts'
 import type { ProcessSelector } from './process-finder.ts'
 import { CLOCK_TICKS_PER_SECOND, ProcessGoneError, readBootTimeSeconds, readProcessUsage } from './process-usage.ts'
 import type { ProcessUsage } from './process-usage.ts'
+import { currentRunSpan } from '../tracing/run-span.ts'
+import { ATTR_PROCESS_PID } from '../tracing/span-attributes.ts'
 
 export type { ProcessSelector } from './process-finder.ts'
 
@@ -101,7 +103,9 @@ export class ProcessSource implements Source {
 
   async collect (signal: AbortSignal): Promise<CollectResult> {
     try {
-      return this.#useProcfs ? await this.#collectProcfs(signal) : await this.#collectPidusage(signal)
+      const result = this.#useProcfs ? await this.#collectProcfs(signal) : await this.#collectPidusage(signal)
+      currentRunSpan()?.setAttributes({ [ATTR_PROCESS_PID]: this.pid })
+      return result
     } catch (error) {
       if (signal.aborted) {
         return { families: [], failure: { reason: 'timeout', message: `reading process ${describeSelector(this.#selector)} took longer than ${this.timeoutSeconds}s` } }

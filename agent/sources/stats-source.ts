@@ -5,6 +5,8 @@
 import type { CollectResult, MetricFamily, Source } from '../types.ts'
 import { OutriggerError } from '../errors.ts'
 import { httpRequest } from '../net/http-request.ts'
+import { currentRunSpan } from '../tracing/run-span.ts'
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_FULL, spanUrl } from '../tracing/span-attributes.ts'
 import type { TlsOptions } from '../net/http-request.ts'
 import { contractToFamilies } from './stats-contract.ts'
 import { compileMappings } from './json-mapping.ts'
@@ -81,6 +83,7 @@ export class StatsSource implements Source {
       bodyLimitBytes: options.bodyLimitBytes,
       ...(options.tls === undefined ? {} : { tls: options.tls })
     })
+    currentRunSpan()?.setAttributes({ [ATTR_HTTP_REQUEST_METHOD]: 'GET', [ATTR_URL_FULL]: spanUrl(options.url), [ATTR_HTTP_RESPONSE_STATUS_CODE]: response.status })
     if (!response.ok) return { families: [], failure: response.failure }
     if (response.status < 200 || response.status > 299) {
       return { families: [], failure: { reason: 'http_status', message: `GET ${response.url}: status ${response.status}, expected 2xx` } }

@@ -8,6 +8,8 @@ import type { CollectResult, MetricFamily, Source, SourceFailure } from '../type
 import { OutriggerError } from '../errors.ts'
 import { errorText, networkFailureReason } from '../net/network-error.ts'
 import { dnsLookupFamily, outcomeFamilies, probeLabels, regexFamily } from '../net/probe-families.ts'
+import { currentRunSpan } from '../tracing/run-span.ts'
+import { ATTR_NETWORK_TRANSPORT, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '../tracing/span-attributes.ts'
 
 /** Default most bytes read while waiting for `expect` to match. */
 export const DEFAULT_TCP_READ_LIMIT_BYTES = 64 * 1024
@@ -66,6 +68,7 @@ export class TcpProbe implements Source {
   /** Runs the probe once. Never rejects: a failed connection or mismatch is `probe_success 0` plus the failure. */
   async collect (signal: AbortSignal): Promise<CollectResult> {
     const started = performance.now()
+    currentRunSpan()?.setAttributes({ [ATTR_SERVER_ADDRESS]: this.#options.host, [ATTR_SERVER_PORT]: this.#options.port, [ATTR_NETWORK_TRANSPORT]: 'tcp' })
     const outcome = await this.#exchange(signal)
     const durationSeconds = (performance.now() - started) / 1000
     const labels = probeLabels(this.#options.target, this.#options.name)
