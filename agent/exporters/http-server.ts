@@ -99,6 +99,13 @@ export class AgentHttpServer {
   }
 
   async #handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (hasBody(req)) {
+      // No endpoint reads a body. Answering and closing stops the client at once; left unread,
+      // Node would drain whatever it streams until the request timeout.
+      res.setHeader('connection', 'close')
+      send(res, 413, 'text/plain; charset=utf-8', 'request bodies are not accepted\n')
+      return
+    }
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const { handlers } = this.#options
     const openPaths = this.#options.openPaths ?? ['/healthz', '/readyz']
@@ -156,16 +163,23 @@ function send (res: ServerResponse, status: number, contentType: string, body: s
   res.end(res.req.method === 'HEAD' ? undefined : body)
 }
 
+/** Whether the request carries a body: a non-zero Content-Length, or any Transfer-Encoding. */
+function hasBody (req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
 /** Constant-time credential check; no auth configured means every request passes. */
 function authorized (req: IncomingMessage, auth: ServerAuth | undefined): boolean {
   if (auth === undefined) {
     return true
   }
   const header = req.headers.authorization ?? ''
+  // The scheme name is case-insensitive (RFC 9110, section 11.1).
   if (auth.kind === 'bearer') {
-    return header.startsWith('Bearer ') && safeEqual(header.slice(7), auth.token)
+    return /^bearer /i.test(header) && safeEqual(header.slice(7), auth.token)
   }
-  if (!header.startsWith('Basic ')) {
+  if (!/^basic /i.test(header)) {
     return false
   }
   const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8')

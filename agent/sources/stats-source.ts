@@ -12,6 +12,9 @@ import { contractToFamilies } from './stats-contract.ts'
 import { compileMappings } from './json-mapping.ts'
 import type { CompiledMappings, MappingRule } from './json-mapping.ts'
 
+/** Strict UTF-8: throws on a byte sequence that is not UTF-8 instead of replacing it. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 /** A stats source as the configuration declares it. */
 export interface StatsSourceOptions {
   /** Name of the target; every sample's `target` label. */
@@ -90,8 +93,9 @@ export class StatsSource implements Source {
     }
     let document: unknown
     try {
-      // Invalid UTF-8 decodes to U+FFFD; only the JSON grammar decides what is acceptable.
-      document = JSON.parse(response.body.toString('utf8'))
+      // JSON is UTF-8 (RFC 8259). Decoding bad bytes to U+FFFD instead could turn two different
+      // names into one label value and silently drop a series, so a body that is not UTF-8 is refused.
+      document = JSON.parse(UTF8.decode(response.body))
     } catch (error) {
       return { families: [], failure: { reason: 'invalid_json', message: `GET ${response.url}: body is not JSON: ${(error as Error).message}` } }
     }
