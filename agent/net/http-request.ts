@@ -238,7 +238,8 @@ function endExchangeSpan (span: OperationSpan, outcome: ExchangeOutcome): void {
     span.setAttributes({ [ATTR_ERROR_TYPE]: String(outcome.status) })
     span.fail('http_status', `status ${outcome.status}`)
   }
-  span.end(performance.timeOrigin + (marks.settled ?? performance.now()))
+  // Ended now, on the SDK's own clock (the span's start is on it too); events carry the marks.
+  span.end()
 }
 
 /** Marks, in `performance.now()` milliseconds, when each phase of one request ended. */
@@ -250,8 +251,6 @@ interface Marks {
   sent?: number
   firstByte?: number
   end?: number
-  /** When the outcome was known, whatever it was. */
-  settled?: number
 }
 
 /** One request/response on a fresh connection, body read up to the limit. */
@@ -266,7 +265,6 @@ function exchange (url: URL, method: string, headers: Record<string, string>, op
     const settle = (outcome: { ok: true, headers: IncomingHttpHeaders, body: Buffer } | { ok: false, reason: SourceFailure['reason'], message: string }): void => {
       if (settled) return
       settled = true
-      marks.settled = performance.now()
       options.signal.removeEventListener('abort', onAbort)
       // A fresh connection per request: nothing is kept for reuse, whatever the outcome.
       request?.destroy()
