@@ -16,6 +16,7 @@ import type { Command, LogLevel } from './cli/command-line.ts'
 import { EXIT_FAILURE, EXIT_OK } from './cli/exit-codes.ts'
 import { probeCommand } from './cli/probe-command.ts'
 import { schemaCommand } from './cli/schema-command.ts'
+import { sloCommand } from './cli/slo-command.ts'
 import { USAGE } from './cli/usage.ts'
 import { AGENT_VERSION } from './version.ts'
 
@@ -54,6 +55,9 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, out
       return await probeCommand({ configPath: command.configPath, env, selfPid: process.pid, logger: createLogger(command.logLevel, 2), output })
     case 'run':
       return await runAgent(command, env, output)
+    case 'slo-generate':
+    case 'slo-help':
+      return await sloCommand(command, output)
   }
 }
 

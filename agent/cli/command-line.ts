@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util'
 import { OutriggerError } from '../errors.ts'
 import { closestKey } from '../config/closest-key.ts'
 import { parseHostPort } from '../config/listen-address.ts'
+import { parseSloCommandLine } from './slo-command.ts'
+import type { SloCommand } from './slo-command.ts'
 
 /** Log levels `OUTRIGGER_LOG_LEVEL` accepts (pino's). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -19,9 +21,10 @@ export type Command =
   | { name: 'schema' }
   | { name: 'help' }
   | { name: 'version' }
+  | SloCommand
 
 /** Subcommands; running the agent has none (`outrigger --config FILE`). */
-const SUBCOMMANDS = ['check', 'probe', 'schema', 'help'] as const
+const SUBCOMMANDS = ['check', 'probe', 'schema', 'slo', 'help'] as const
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -57,6 +60,8 @@ function describeParseError (error: unknown): string {
  * @throws {OutriggerError} `OUTRIGGER_ERR_USAGE` naming what is wrong.
  */
 export function parseCommandLine (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Command {
+  // `slo` has options of its own (`--spec`, `--out`), so it parses the rest itself.
+  if (argv[0] === 'slo') return parseSloCommandLine(argv.slice(1))
   let parsed
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
@@ -74,6 +79,7 @@ export function parseCommandLine (argv: readonly string[], env: Readonly<Record<
   }
   if (extra.length > 0) throw usageError(`unexpected argument \`${extra[0] ?? ''}\` after \`${subcommand ?? ''}\``)
   if (subcommand === 'help') return { name: 'help' }
+  if (subcommand === 'slo') throw usageError('put `slo` first: `outrigger slo generate --spec FILE [--out FILE]`')
 
   const name = subcommand ?? 'run'
   if (values.listen !== undefined && name !== 'run') throw usageError(`\`--listen\` applies only when running the agent, not to \`${name}\``)

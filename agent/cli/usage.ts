@@ -11,6 +11,7 @@ Usage:
   outrigger check --config FILE                 validate a config file; exit 0, or 2 listing every problem
   outrigger probe --config FILE                 run every source once and print a report
   outrigger schema                              print the JSON Schema of config files (for editors)
+  outrigger slo generate --spec FILE [--out FILE]  write Prometheus SLO rules from an SLO spec
   outrigger --help | --version
 
 Options:
