@@ -3,8 +3,8 @@
  * Every problem is collected and thrown together, each with its path and `file:line:col`.
  */
 import { dirname, resolve } from 'node:path'
-import { LineCounter, parseDocument } from 'yaml'
-import type { Document } from 'yaml'
+import { LineCounter, parseDocument, visit } from 'yaml'
+import type { Alias, Document } from 'yaml'
 import type { z } from 'zod'
 import { ConfigError, formatConfigPath, sortConfigProblems } from './config-problem.ts'
 import type { ConfigPath, ConfigProblem } from './config-problem.ts'
@@ -106,7 +106,21 @@ export async function parseConfigText (text: string, options: ParseConfigOptions
   }
 
   const schema = createConfigSchema(options.files ?? configFileAccess(options.baseDir ?? process.cwd()))
-  const data = toPlainData(doc)
+  let data: unknown
+  try {
+    data = toPlainData(doc)
+  } catch (error) {
+    // yaml refuses to expand an alias bomb with a plain ReferenceError: the file's fault, not a crash.
+    const alias = firstAlias(doc)
+    const problem: ConfigProblem = {
+      code: 'OUTRIGGER_ERR_CONFIG_READ',
+      path: '',
+      message: `YAML aliases expand too far (more than ${MAX_ALIAS_COUNT}): ${(error as Error).message}`,
+      ...(file === undefined ? {} : { file }),
+      ...(alias?.range == null ? {} : lineCounter.linePos(alias.range[0]))
+    }
+    throw new ConfigError('OUTRIGGER_ERR_CONFIG_READ', `${file ?? 'the configuration'} cannot be read:`, [problem], { cause: error })
+  }
   const parse = async (): Promise<z.ZodSafeParseResult<AgentConfig>> => await schema.safeParseAsync(data, { reportInput: true, error: configErrorMap })
   let result = await parse()
   // A quoted `"${PORT}"` is text; where the key needs a number or boolean, read the text as one.
@@ -159,9 +173,17 @@ function coerceExpandedValues (data: unknown, issues: readonly z.core.$ZodIssue[
   return changed
 }
 
+/** Most alias expansions a config may use; an alias bomb would expand to gigabytes, a real config uses a handful. */
+const MAX_ALIAS_COUNT = 1000
+
 function toPlainData (doc: Document): unknown {
-  // An alias bomb would expand to gigabytes; a real config uses a handful of aliases.
-  return doc.toJS({ maxAliasCount: 1000 })
+  return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+}
+
+function firstAlias (doc: Document): Alias | undefined {
+  let found: Alias | undefined
+  visit(doc, { Alias (_key, node) { found = node; return visit.BREAK } })
+  return found
 }
 
 function invalid (file: string | undefined, problems: ConfigProblem[]): ConfigError {
