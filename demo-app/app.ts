@@ -3,7 +3,7 @@
  * Postgres pool, the item cache, the upstream client), then the schema and seed step, then the
  * routes as encapsulated plugins. It never listens: `main.ts` does, tests use `inject()`.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginCallback } from 'fastify'
 import packageJson from '../package.json' with { type: 'json' }
 import type { DemoConfig } from './config.ts'
 import { runMigrations } from './db/migrations.ts'
@@ -28,6 +28,8 @@ export const DEMO_APP_VERSION: string = packageJson.version
 export interface BuildAppOptions {
   /** A pino logger to use instead of one built from `config.logLevel` (tests pass a silent one). */
   logger?: FastifyBaseLogger
+  /** Request spans (`DemoTracing.fastifyPlugin` from `tracing.ts`), registered before everything else. */
+  tracingPlugin?: FastifyPluginCallback
 }
 
 /**
@@ -55,6 +57,8 @@ export async function buildApp (config: DemoConfig, options: BuildAppOptions = {
   try {
     // The API speaks JSON only: any other body is a 415, not a string that fails validation later.
     app.removeContentTypeParser('text/plain')
+    // First, so that every later plugin's hooks and every route run inside the request span.
+    if (options.tracingPlugin !== undefined) await app.register(options.tracingPlugin)
     await app.register(errorResponsesPlugin)
     await app.register(requestStatsPlugin)
     await app.register(connectionDrainingPlugin)

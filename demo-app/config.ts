@@ -60,6 +60,31 @@ export interface UpstreamConfig {
   readonly maxResponseBytes: number
 }
 
+/** Trace exporters the app offers, chosen by `OTEL_TRACES_EXPORTER`. */
+export const TRACE_EXPORTERS = ['otlp', 'jaeger', 'none'] as const
+/** Samplers of `OTEL_TRACES_SAMPLER`. */
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const
+
+/** Tracing settings from the standard OpenTelemetry variables (see `tracing.ts`). */
+export interface TracingConfig {
+  /** `OTEL_TRACES_EXPORTER`; default `none` (no OpenTelemetry code is loaded). */
+  readonly exporter: typeof TRACE_EXPORTERS[number]
+  /**
+   * otlp: the traces URL (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as is, or `OTEL_EXPORTER_OTLP_ENDPOINT`
+   * + `/v1/traces`; default http://localhost:4318/v1/traces). jaeger: `OTEL_EXPORTER_JAEGER_ENDPOINT`,
+   * or undefined to send UDP to `jaegerAgent`.
+   */
+  readonly endpoint: string | undefined
+  /** `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`; default `http/protobuf`. */
+  readonly protocol: 'http/protobuf' | 'http/json'
+  /** `OTEL_EXPORTER_JAEGER_AGENT_HOST` / `_PORT`; default localhost:6832. */
+  readonly jaegerAgent: { readonly host: string, readonly port: number }
+  /** `OTEL_TRACES_SAMPLER`; default `parentbased_always_on`, so the app follows the caller's decision. */
+  readonly sampler: typeof TRACE_SAMPLERS[number]
+  /** `OTEL_TRACES_SAMPLER_ARG`, 0–1, for the ratio samplers; default 1. */
+  readonly samplerArg: number
+}
+
 /** The validated, frozen configuration `buildApp` and `main.ts` take. */
 export interface DemoConfig {
   readonly profile: DemoProfile
@@ -83,6 +108,7 @@ export interface DemoConfig {
   readonly db: DbPoolConfig
   readonly cache: CacheConfig
   readonly upstream: UpstreamConfig
+  readonly tracing: TracingConfig
   /** Variables that look like the app's own but are unknown, each with the nearest known name. */
   readonly warnings: readonly string[]
 }
@@ -128,7 +154,17 @@ const ENV_SCHEMAS = {
   UPSTREAM_TIMEOUT_MS: intVar(1, 600_000),
   UPSTREAM_CONNECTIONS: intVar(1, 10_000),
   UPSTREAM_KEEPALIVE_TIMEOUT_MS: intVar(1, 600_000),
-  UPSTREAM_MAX_RESPONSE_BYTES: intVar(1024, 256 * 1024 * 1024)
+  UPSTREAM_MAX_RESPONSE_BYTES: intVar(1024, 256 * 1024 * 1024),
+  OTEL_TRACES_EXPORTER: z.enum(TRACE_EXPORTERS, `must be one of ${TRACE_EXPORTERS.join(', ')}`),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL'),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json'], 'must be http/protobuf or http/json (gRPC is not offered)'),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(['http/protobuf', 'http/json'], 'must be http/protobuf or http/json (gRPC is not offered)'),
+  OTEL_EXPORTER_JAEGER_ENDPOINT: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL'),
+  OTEL_EXPORTER_JAEGER_AGENT_HOST: z.string().min(1, 'must not be empty'),
+  OTEL_EXPORTER_JAEGER_AGENT_PORT: intVar(1, 65535),
+  OTEL_TRACES_SAMPLER: z.enum(TRACE_SAMPLERS, `must be one of ${TRACE_SAMPLERS.join(', ')}`),
+  OTEL_TRACES_SAMPLER_ARG: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a ratio from 0 to 1').transform(Number)
 } as const
 
 type EnvName = keyof typeof ENV_SCHEMAS
@@ -244,6 +280,17 @@ export function loadDemoConfig (env: Readonly<Record<string, string | undefined>
       keepAliveTimeoutMs: v.UPSTREAM_KEEPALIVE_TIMEOUT_MS ?? (optimized ? 30_000 : 4000),
       tcpKeepAliveInitialDelayMs: 60_000,
       maxResponseBytes: v.UPSTREAM_MAX_RESPONSE_BYTES ?? 1024 * 1024
+    }),
+    tracing: Object.freeze({
+      exporter: v.OTEL_TRACES_EXPORTER ?? 'none',
+      endpoint: v.OTEL_TRACES_EXPORTER === 'jaeger'
+        ? v.OTEL_EXPORTER_JAEGER_ENDPOINT
+        : v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+          (v.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? 'http://localhost:4318/v1/traces' : `${v.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`),
+      protocol: v.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? v.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+      jaegerAgent: Object.freeze({ host: v.OTEL_EXPORTER_JAEGER_AGENT_HOST ?? 'localhost', port: v.OTEL_EXPORTER_JAEGER_AGENT_PORT ?? 6832 }),
+      sampler: v.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on',
+      samplerArg: v.OTEL_TRACES_SAMPLER_ARG ?? 1
     }),
     warnings: Object.freeze(warnings)
   }

@@ -5,9 +5,9 @@
  * Exit codes: 0 after a clean shutdown, 1 when start-up or shutdown fails, 2 on a bad environment.
  */
 import { pino } from 'pino'
-import { buildApp } from './app.ts'
 import { loadDemoConfig, type DemoConfig } from './config.ts'
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-db.ts'
+import { startDemoTracing } from './tracing.ts'
 
 let config: DemoConfig
 try {
@@ -31,8 +31,12 @@ if (config.databaseUrl === undefined) {
   logger.info({ url: embedded.url.replace(/:[^:@/]*@/, ':***@'), inMemory: config.embeddedDbDir === undefined }, 'embedded database started (PGlite)')
 }
 
-const app = await buildApp(config, { logger }).catch(async (error: unknown) => {
+// Tracing starts before the app's modules load: the Postgres instrumentation patches `pg` as it loads.
+const tracing = await startDemoTracing(config.tracing, config.serviceName)
+const { buildApp } = await import('./app.ts')
+const app = await buildApp(config, { logger, ...(tracing === undefined ? {} : { tracingPlugin: tracing.fastifyPlugin }) }).catch(async (error: unknown) => {
   logger.fatal({ err: error }, 'demo app could not start')
+  await tracing?.close()
   await embedded?.close()
   process.exit(1)
 })
@@ -52,6 +56,7 @@ const shutdown = async (signal: string): Promise<void> => {
   deadline.unref()
   try {
     await app.close()
+    await tracing?.close()
     await embedded?.close()
     logger.info('shut down cleanly')
   } catch (error) {
