@@ -74,7 +74,12 @@ export async function readResources (path: string): Promise<Resource[]> {
 
 /** Renders a kustomization with `kubectl kustomize` and parses the output. */
 export async function kustomizeBuild (dir: string): Promise<Resource[]> {
-  const { stdout } = await execFileAsync('kubectl', ['kustomize', dir], { maxBuffer: 16 * 1024 * 1024 })
+  const { stdout } = await execFileAsync('kubectl', ['kustomize', dir], { maxBuffer: 16 * 1024 * 1024 }).catch((error: unknown) => {
+    if ((error as { code?: unknown }).code === 'ENOENT') {
+      throw new Error('kubectl is not on PATH: the Kubernetes tests build the kustomizations with `kubectl kustomize`', { cause: error })
+    }
+    throw error
+  })
   return parseResources(stdout, `kustomize ${dir.startsWith(root) ? dir.slice(root.length + 1) : dir}`)
 }
 
