@@ -173,6 +173,20 @@ test('the demo app pod runs the agent as a native sidecar, locked down, with pro
   }
 })
 
+test('docs/kubernetes.md states the requests and limits the manifests set', async () => {
+  const docs = await readFile(resolve(root, 'docs/kubernetes.md'), 'utf8')
+  const containers: Array<[string, Obj]> = []
+  for (const d of base.filter((r) => r.object.kind === 'Deployment')) {
+    const spec = (d.object as Obj).spec.template.spec
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) containers.push([c.name === 'outrigger' ? 'agent' : c.name.replace('-', ' '), c.resources])
+  }
+  assert.equal(containers.length, 3)
+  for (const [row, resources] of containers) {
+    const cells = (kind: string): string => `${resources[kind].cpu} CPU, ${resources[kind].memory}`
+    assert.ok(docs.includes(`| ${row} | ${cells('requests')} | ${cells('limits')} |`), `docs/kubernetes.md has the row | ${row} | ${cells('requests')} | ${cells('limits')} |`)
+  }
+})
+
 test('the agent config in the ConfigMap is valid and points at the app in its pod', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'outrigger-k8s-config-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
