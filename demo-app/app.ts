@@ -11,7 +11,7 @@ import { seedCatalogue } from './db/seed.ts'
 import { DemoAppError } from './errors.ts'
 import { connectionDrainingPlugin } from './plugins/connection-draining.ts'
 import { dbPoolPlugin } from './plugins/db-pool.ts'
-import { errorResponsesPlugin } from './plugins/error-responses.ts'
+import { errorResponsesPlugin, frameworkErrorResponse } from './plugins/error-responses.ts'
 import { itemCachePlugin } from './plugins/item-cache.ts'
 import { requestStatsPlugin } from './plugins/request-stats.ts'
 import { upstreamClientPlugin } from './plugins/upstream-client.ts'
@@ -49,6 +49,9 @@ export async function buildApp (config: DemoConfig, options: BuildAppOptions = {
       ? { logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] } }
       : { loggerInstance: options.logger }),
     bodyLimit: config.bodyLimitBytes,
+    // A URL fastify cannot route (bad percent-encoding, a parameter over its length limit) gets the
+    // app's own 4xx error body too.
+    frameworkErrors: frameworkErrorResponse,
     // While closing, new requests get a 503 at once and in-flight ones finish.
     return503OnClosing: true,
     forceCloseConnections: 'idle'

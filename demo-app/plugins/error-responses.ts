@@ -5,8 +5,8 @@
  * on the wire, are coerced to their declared types. A client's mistake is always a 4xx.
  */
 import { STATUS_CODES } from 'node:http'
-import { Ajv, type ErrorObject, type Options as AjvOptions } from 'ajv'
-import type { FastifyError, FastifyPluginAsync } from 'fastify'
+import { Ajv, type ErrorObject, type Options as AjvOptions, type ValidateFunction } from 'ajv'
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify'
 import fp from 'fastify-plugin'
 import { DemoAppError, type DemoErrorCode, type ErrorBody } from '../errors.ts'
 
@@ -69,11 +69,37 @@ export function toErrorBody (error: FastifyError | DemoAppError | Error): ErrorB
   return body(500, 'DEMO_ERR_INTERNAL', 'internal error; the server log has the details')
 }
 
+/**
+ * Wraps a coercing validator so a value coerced to a non-finite number fails. ajv coerces the
+ * strings `"1e309"` and `"Infinity"` to ±Infinity and then skips `minimum`/`maximum`, which only
+ * test finite numbers, so `?limit=1e309` would reach the database. Query strings and path
+ * parameters are flat, so checking the top level is enough.
+ */
+function finiteNumbersOnly (validate: ValidateFunction): ReturnType<FastifySchemaCompiler<unknown>> {
+  return (data: unknown) => {
+    if (!validate(data)) return { error: validate.errors ?? [] }
+    if (typeof data !== 'object' || data === null) return true
+    for (const [key, value] of Object.entries(data)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        const error: ErrorObject = { instancePath: `/${key}`, schemaPath: `#/properties/${key}/type`, keyword: 'type', params: {}, message: 'must be a finite number', data: value }
+        return { error: [error] }
+      }
+    }
+    return true
+  }
+}
+
+/** For fastify's `frameworkErrors` option: errors raised before routing (bad URL, over-long parameter) get the same body. */
+export function frameworkErrorResponse (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const body = toErrorBody(error)
+  void reply.code(body.statusCode).send(body)
+}
+
 /** Sets the validator compiler, the error handler and the 404 handler for the whole app. */
 export const errorResponsesPlugin: FastifyPluginAsync = fp(async (app) => {
   const strict = new Ajv({ ...SHARED_AJV_OPTIONS, coerceTypes: false })
   const coercing = new Ajv({ ...SHARED_AJV_OPTIONS, coerceTypes: true })
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema))
+  app.setValidatorCompiler(({ schema, httpPart }) => httpPart === 'body' ? strict.compile(schema) : finiteNumbersOnly(coercing.compile(schema)))
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const body = toErrorBody(error)

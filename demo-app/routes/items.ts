@@ -17,9 +17,13 @@ const idParamsSchema = {
   properties: { id: itemIdSchema }
 } as const
 
+/** Postgres text cannot hold NUL: free text holding one is a client's mistake (400), not a failed insert (500). */
+const NO_NUL = '^[^\\u0000]*$'
+
 const writableFields = {
   sku: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
-  name: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
+  // Something besides white space, and no NUL.
+  name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^(?=[\\s\\S]*\\S)[^\\u0000]*$' },
   category: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9-]*$' },
   priceCents: { type: 'integer', minimum: 0, maximum: INT4_MAX },
   stock: { type: 'integer', minimum: 0, maximum: INT4_MAX }
@@ -45,7 +49,7 @@ const listQuerySchema = {
   additionalProperties: false,
   properties: {
     category: writableFields.category,
-    q: { type: 'string', minLength: 1, maxLength: 100 },
+    q: { type: 'string', minLength: 1, maxLength: 100, pattern: NO_NUL },
     minPriceCents: writableFields.priceCents,
     maxPriceCents: writableFields.priceCents,
     inStock: { type: 'boolean' },
