@@ -43,7 +43,7 @@ function writeI64Field (protocol: TProtocol, name: string, id: number, value: nu
 /** `Agent.emitBatch` with one child span, compact protocol, as a Jaeger client in Go or Java sends it. */
 function compactEmitBatch (): Buffer {
   let datagram: Buffer | undefined
-  const transport = new thrift.TBufferedTransport(undefined, (message: Buffer) => { datagram = message })
+  const transport = new thrift.TBufferedTransport(undefined, (message?: Buffer) => { datagram = message })
   const protocol = new thrift.TCompactProtocol(transport)
   protocol.writeMessageBegin('emitBatch', thrift.Thrift.MessageType.ONEWAY, 1)
   protocol.writeStructBegin('emitBatch_args')
