@@ -17,6 +17,7 @@ import { requestStatsPlugin } from './plugins/request-stats.ts'
 import { upstreamClientPlugin } from './plugins/upstream-client.ts'
 import { cacheStatsRoutes } from './routes/cache-stats.ts'
 import { healthRoutes } from './routes/health.ts'
+import { itemQuoteRoutes } from './routes/item-quote.ts'
 import { itemRoutes } from './routes/items.ts'
 import { performanceMetricsRoutes } from './routes/performance-metrics.ts'
 import { upstreamQuoteRoutes } from './routes/upstream-quote.ts'
@@ -79,6 +80,7 @@ export async function buildApp (config: DemoConfig, options: BuildAppOptions = {
     await app.register(cacheStatsRoutes)
     await app.register(itemRoutes)
     await app.register(upstreamQuoteRoutes)
+    await app.register(itemQuoteRoutes)
     await app.ready()
   } catch (error) {
     // Closes whatever the plugins opened before the failure (the pool's warm connections).
