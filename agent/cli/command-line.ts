@@ -77,9 +77,9 @@ export function parseCommandLine (argv: readonly string[], env: Readonly<Record<
     const suggestion = closestKey(subcommand, SUBCOMMANDS)
     throw usageError(`unknown command \`${subcommand}\`${suggestion === undefined ? `; commands are ${SUBCOMMANDS.map((name) => `\`${name}\``).join(', ')}` : `; did you mean \`${suggestion}\`?`}`)
   }
+  if (subcommand === 'slo') throw usageError('put `slo` first: `outrigger slo generate --spec FILE [--out FILE]`')
   if (extra.length > 0) throw usageError(`unexpected argument \`${extra[0] ?? ''}\` after \`${subcommand ?? ''}\``)
   if (subcommand === 'help') return { name: 'help' }
-  if (subcommand === 'slo') throw usageError('put `slo` first: `outrigger slo generate --spec FILE [--out FILE]`')
 
   const name = subcommand ?? 'run'
   if (values.listen !== undefined && name !== 'run') throw usageError(`\`--listen\` applies only when running the agent, not to \`${name}\``)

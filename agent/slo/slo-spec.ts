@@ -214,7 +214,9 @@ function problemsFromIssue (
       ...at([...path, key], findNode(doc, path, key))
     }))
   }
-  return [{ code: 'OUTRIGGER_ERR_CONFIG_INVALID', path: formatConfigPath(path), message: issue.message, ...at(path) }]
+  // A bad label name arrives wrapped ("Invalid key in record"); the inner issue says what is wrong.
+  const message = issue.code === 'invalid_key' ? issue.issues.map((inner) => inner.message).join('; ') : issue.message
+  return [{ code: 'OUTRIGGER_ERR_CONFIG_INVALID', path: formatConfigPath(path), message, ...at(path) }]
 }
 
 function invalid (file: string | undefined, problems: ConfigProblem[]): ConfigError {
