@@ -178,20 +178,10 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
 
     let prometheusUrl: string | undefined
     if (options.prometheus === true) {
-      const promPort = await freePort()
-      prometheusUrl = `http://127.0.0.1:${promPort}`
       const promConfig = (options.prometheusConfig ?? defaultPrometheusConfig)({ agent: `127.0.0.1:${agentPort}`, app: `127.0.0.1:${appPort}` })
-      const promConfigPath = join(dir, 'prometheus.yml')
-      await writeFile(promConfigPath, stringify(promConfig))
-      const prometheus = startChild('prometheus', 'prometheus', [
-        `--config.file=${promConfigPath}`,
-        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--web.enable-lifecycle',
-        ...(options.prometheusFlags ?? [])
-      ])
+      const prometheus = await startPrometheus({ dir, config: promConfig, flags: options.prometheusFlags ?? [] })
       cleanups.push(() => prometheus.stop())
-      await waitForHttp(`${prometheusUrl}/-/ready`, prometheus, 'Prometheus')
+      prometheusUrl = prometheus.url
     }
 
     return {
@@ -210,10 +200,7 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
       },
       query: async (expr) => {
         if (prometheusUrl === undefined) throw new Error('the stack was started without Prometheus')
-        const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)
-        const body = await response.json() as { status: string, error?: string, data: { result: Array<{ metric: Record<string, string>, value: [number, string] }> } }
-        if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error ?? response.status}`)
-        return body.data.result
+        return await queryPrometheus(prometheusUrl, expr)
       },
       close
     }
@@ -221,6 +208,50 @@ export async function startStack (options: StackOptions = {}): Promise<Stack> {
     await close()
     throw error
   }
+}
+
+/** A Prometheus started by {@link startPrometheus}. */
+export interface RunningPrometheus {
+  /** Base URL, `http://127.0.0.1:<port>`. */
+  url: string
+  child: Child
+  /** Runs an instant PromQL query; resolves with the result vector. */
+  query (expr: string): Promise<Array<{ metric: Record<string, string>, value: [number, string] }>>
+  /** Stops it (SIGTERM, then SIGKILL after `graceMs`); safe to call twice. */
+  stop (graceMs?: number): Promise<number | null>
+}
+
+/**
+ * Starts Debian's `prometheus` on a free loopback port with `config` (written to `dir`, with its
+ * TSDB under `dir`) and waits until it is ready.
+ */
+export async function startPrometheus (options: { dir: string, config: Record<string, unknown>, flags?: string[] }): Promise<RunningPrometheus> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const configPath = join(options.dir, 'prometheus.yml')
+  await writeFile(configPath, stringify(options.config))
+  const child = startChild('prometheus', 'prometheus', [
+    `--config.file=${configPath}`,
+    `--storage.tsdb.path=${join(options.dir, 'tsdb')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-lifecycle',
+    ...(options.flags ?? [])
+  ])
+  try {
+    await waitForHttp(`${url}/-/ready`, child, 'Prometheus')
+  } catch (error) {
+    await child.stop()
+    throw error
+  }
+  return { url, child, query: (expr) => queryPrometheus(url, expr), stop: (graceMs) => child.stop(graceMs) }
+}
+
+/** An instant PromQL query against the Prometheus at `url`; throws with Prometheus's error. */
+export async function queryPrometheus (url: string, expr: string): Promise<Array<{ metric: Record<string, string>, value: [number, string] }>> {
+  const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)
+  const body = await response.json() as { status: string, error?: string, data: { result: Array<{ metric: Record<string, string>, value: [number, string] }> } }
+  if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error ?? response.status}`)
+  return body.data.result
 }
 
 function defaultPrometheusConfig (addresses: { agent: string }): Record<string, unknown> {
