@@ -99,12 +99,13 @@ export function parseBenchOptions (argv: readonly string[], env: NodeJS.ProcessE
       outFile,
       seedRows: 10_000,
       upstreamLatencyMs: 2,
-      app: { rounds: 1, connections: 20, warmupSeconds: 0.25, measureSeconds: 0.5 },
-      concurrency: { steps: [20, 40], ratePerConnection: 5, warmupSeconds: 0, measureSeconds: 0.5, p99LimitMs: 100 },
-      overhead: { rounds: 1, connections: 20, warmupSeconds: 0.25, measureSeconds: 0.5, intervalSeconds: 1 },
-      peers: { durationSeconds: 5, warmupSeconds: 1, script },
+      app: { rounds: 1, connections: 20, warmupSeconds: 0.2, measureSeconds: 0.4 },
+      concurrency: { steps: [20], ratePerConnection: 5, warmupSeconds: 0, measureSeconds: 0.4, p99LimitMs: 100 },
+      overhead: { rounds: 1, connections: 20, warmupSeconds: 0.2, measureSeconds: 0.4, intervalSeconds: 1 },
+      // The script's own minimum window; its set-up (Postgres, exporters, Prometheus) takes ~10 s more.
+      peers: { durationSeconds: 5, warmupSeconds: 0, script },
       footprint: { targets: [1, 10], intervalsSeconds: [1], minWindowSeconds: 1, minCycles: 1 },
-      render: { series: [1000, 10_000], samples: 5, warmupSamples: 1 }
+      render: { series: [1000, 10_000], samples: 3, warmupSamples: 1 }
     }
   }
   return {

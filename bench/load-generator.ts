@@ -66,6 +66,8 @@ export async function runLoad (options: LoadOptions): Promise<LoadResult> {
     connections: options.connections,
     duration: options.durationSeconds,
     timeout: options.timeoutSeconds ?? 10,
+    // autocannon checks for the end of a run at each sample; every 100 ms makes short runs end on time.
+    sampleInt: 100,
     ...(options.connectionRate === undefined ? {} : { connectionRate: options.connectionRate }),
     requests: [{
       setupRequest: (request) => {
