@@ -2,10 +2,9 @@
  * Renders the snapshot and the agent's own metrics in the Prometheus text format, or in
  * OpenMetrics (with exemplars) when the scraper asks for it in `Accept`.
  *
- * Exposition is prom-client's: each metric family is a small object registered in the agent's own
- * registries (never prom-client's global one). There is one registry per format because prom-client
- * renames counters in place for OpenMetrics (`x_total` → `x`), so the two formats cannot share
- * metric objects.
+ * The agent's own process metrics come from prom-client's default collectors, in registries of the
+ * agent's own (never prom-client's global one). The snapshot's families are written here, in the
+ * same layout prom-client uses, because they are most of the output and must render fast.
  */
 import { collectDefaultMetrics, Registry, type RegistryContentType } from 'prom-client'
 import type { HistogramSample, Labels, MetricFamily } from '../types.ts'
@@ -18,111 +17,88 @@ export function formatFromAccept (accept: string | undefined): ExpositionFormat 
   return accept !== undefined && accept.includes('application/openmetrics-text') ? 'openmetrics' : 'prometheus'
 }
 
-/** One sample line as prom-client's registry renders it. */
-interface RenderedValue {
-  value: number
-  labels: Labels
-  metricName?: string
-  exemplar?: { labelSet: Labels, value: number, timestamp: number }
+/**
+ * The agent's own process metrics (prom-client's default collectors) in one format. There is one
+ * registry per format because prom-client renames counters in place for OpenMetrics (`x_total` →
+ * `x`), so the two formats cannot share metric objects.
+ */
+function defaultMetricsRegistry (contentType: RegistryContentType): Registry<RegistryContentType> {
+  const registry = new Registry<RegistryContentType>()
+  registry.setContentType(contentType)
+  collectDefaultMetrics({ register: registry })
+  // prom-client exposes these totals as gauges named `_total`, which `promtool check metrics`
+  // rejects; the per-type series beside them carry the same information.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name)
+  }
+  return registry
+}
+
+/** A value as the exposition formats write it. */
+function formatValue (value: number): string {
+  if (Number.isNaN(value)) return 'NaN'
+  if (value === Infinity) return '+Inf'
+  if (value === -Infinity) return '-Inf'
+  return `${value}`
+}
+
+function escapeHelp (text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
+}
+
+/** `name="value",…` with the label-value escapes (backslash, newline, double quote); '' for no labels. */
+function formatLabels (labels: Labels): string {
+  let out = ''
+  for (const name in labels) {
+    const value = labels[name] as string
+    const escaped = /[\\\n"]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : value
+    out += out === '' ? `${name}="${escaped}"` : `,${name}="${escaped}"`
+  }
+  return out
+}
+
+function exemplarSuffix (exemplar: NonNullable<HistogramSample['exemplar']>): string {
+  return ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${formatValue(exemplar.value)} ${exemplar.timestampSeconds}`
 }
 
 /**
- * A metric family as a prom-client metric: the registry calls `get()` at render time. `name` is
- * the field prom-client rewrites for OpenMetrics counters, so `get()` reports it back as is.
+ * One family in the text format or OpenMetrics, the way prom-client writes it (HELP, TYPE, one
+ * line per series; OpenMetrics counters are typed without `_total` and sampled with it), but
+ * with each sample's labels formatted once: prom-client builds objects and arrays per line, which
+ * dominated the render time of large snapshots.
  */
-class FamilyMetric {
-  name: string
-  family: MetricFamily
-
-  constructor (family: MetricFamily) {
-    this.name = family.name
-    this.family = family
-  }
-
-  /** Read by the registry to decide the OpenMetrics counter renaming. */
-  get type (): MetricFamily['type'] {
-    return this.family.type
-  }
-
-  get (): { name: string, help: string, type: string, values: RenderedValue[], aggregator: 'sum' } {
-    const { family } = this
-    const values: RenderedValue[] = family.type === 'histogram'
-      ? family.samples.flatMap((sample) => histogramValues(this.name, sample))
-      : family.samples.map((sample) => ({ value: sample.value, labels: sample.labels }))
-    return { name: this.name, help: family.help, type: family.type, values, aggregator: 'sum' }
-  }
-
-  reset (): void {}
-}
-
-function histogramValues (name: string, sample: HistogramSample): RenderedValue[] {
-  const values: RenderedValue[] = []
-  const { exemplar } = sample
-  // The exemplar goes on the first bucket that holds its value, as OpenMetrics expects.
-  let exemplarPlaced = exemplar === undefined
-  for (const bucket of sample.buckets) {
-    const value: RenderedValue = { metricName: `${name}_bucket`, labels: { ...sample.labels, le: String(bucket.le) }, value: bucket.count }
-    if (!exemplarPlaced && exemplar !== undefined && exemplar.value <= bucket.le) {
-      value.exemplar = exemplarOf(exemplar)
-      exemplarPlaced = true
+function renderFamily (family: MetricFamily, openMetrics: boolean): string {
+  const counter = openMetrics && family.type === 'counter'
+  const typeName = counter ? family.name.replace(/_total$/, '') : family.name
+  const sampleName = counter ? `${typeName}_total` : family.name
+  const lines = [`# HELP ${typeName} ${escapeHelp(family.help)}`, `# TYPE ${typeName} ${family.type}`]
+  if (family.type !== 'histogram') {
+    for (const sample of family.samples) {
+      const labels = formatLabels(sample.labels)
+      lines.push(`${sampleName}${labels === '' ? '' : `{${labels}}`} ${formatValue(sample.value)}`)
     }
-    values.push(value)
+    return lines.join('\n')
   }
-  const inf: RenderedValue = { metricName: `${name}_bucket`, labels: { ...sample.labels, le: '+Inf' }, value: sample.count }
-  if (!exemplarPlaced && exemplar !== undefined) {
-    inf.exemplar = exemplarOf(exemplar)
-  }
-  values.push(inf)
-  values.push({ metricName: `${name}_sum`, labels: sample.labels, value: sample.sum })
-  values.push({ metricName: `${name}_count`, labels: sample.labels, value: sample.count })
-  return values
-}
-
-function exemplarOf (exemplar: NonNullable<HistogramSample['exemplar']>): RenderedValue['exemplar'] {
-  return { labelSet: { trace_id: exemplar.traceId, span_id: exemplar.spanId }, value: exemplar.value, timestamp: exemplar.timestampSeconds }
-}
-
-/** A registry whose family metrics are replaced at every render. */
-class FamilyRegistry {
-  readonly registry: Registry<RegistryContentType>
-  readonly #metrics = new Map<string, FamilyMetric>()
-
-  constructor (contentType: RegistryContentType) {
-    this.registry = new Registry<RegistryContentType>()
-    this.registry.setContentType(contentType)
-    collectDefaultMetrics({ register: this.registry })
-    // prom-client exposes these totals as gauges named `_total`, which `promtool check metrics`
-    // rejects; the per-type series beside them carry the same information.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-      this.registry.removeSingleMetric(name)
-    }
-  }
-
-  async render (families: readonly MetricFamily[]): Promise<string> {
-    const seen = new Set<string>()
-    for (const family of families) {
-      seen.add(family.name)
-      const existing = this.#metrics.get(family.name)
-      if (existing !== undefined && existing.family.type === family.type) {
-        existing.family = family
-      } else {
-        if (existing !== undefined) {
-          // Keyed by the name it was registered under; OpenMetrics rendering renames `existing.name`.
-          this.registry.removeSingleMetric(family.name)
-        }
-        const metric = new FamilyMetric(family)
-        this.#metrics.set(family.name, metric)
-        this.registry.registerMetric(metric as never)
+  for (const sample of family.samples) {
+    const labels = formatLabels(sample.labels)
+    const bucketPrefix = `${family.name}_bucket{${labels === '' ? '' : `${labels},`}le="`
+    const suffix = labels === '' ? '' : `{${labels}}`
+    const { exemplar } = sample
+    // The exemplar goes on the first bucket that holds its value, as OpenMetrics expects.
+    let exemplarPending = openMetrics && exemplar !== undefined
+    for (const bucket of sample.buckets) {
+      let line = `${bucketPrefix}${bucket.le}"} ${formatValue(bucket.count)}`
+      if (exemplarPending && exemplar !== undefined && exemplar.value <= bucket.le) {
+        line += exemplarSuffix(exemplar)
+        exemplarPending = false
       }
+      lines.push(line)
     }
-    for (const name of this.#metrics.keys()) {
-      if (!seen.has(name)) {
-        this.registry.removeSingleMetric(name)
-        this.#metrics.delete(name)
-      }
-    }
-    return this.registry.metrics()
+    lines.push(`${bucketPrefix}+Inf"} ${formatValue(sample.count)}${exemplarPending && exemplar !== undefined ? exemplarSuffix(exemplar) : ''}`,
+      `${family.name}_sum${suffix} ${formatValue(sample.sum)}`,
+      `${family.name}_count${suffix} ${formatValue(sample.count)}`)
   }
+  return lines.join('\n')
 }
 
 /**
@@ -154,15 +130,24 @@ function labelKey (labels: Labels): string {
   return Object.keys(labels).sort().map((name) => `${name}=${labels[name]}`).join('\u0000')
 }
 
-/** Serves metric families in both exposition formats. */
+/** Serves metric families in both exposition formats, after the agent's own process metrics. */
 export class PrometheusExporter {
-  readonly #text = new FamilyRegistry(Registry.PROMETHEUS_CONTENT_TYPE)
-  readonly #openMetrics = new FamilyRegistry(Registry.OPENMETRICS_CONTENT_TYPE)
+  readonly #text = defaultMetricsRegistry(Registry.PROMETHEUS_CONTENT_TYPE)
+  readonly #openMetrics = defaultMetricsRegistry(Registry.OPENMETRICS_CONTENT_TYPE)
 
   /** Renders `families` in `format`; returns the body and its content type. */
   async render (families: Iterable<MetricFamily>, format: ExpositionFormat): Promise<{ contentType: string, body: string }> {
-    const target = format === 'openmetrics' ? this.#openMetrics : this.#text
-    const body = await target.render(mergeFamilies(families))
-    return { contentType: target.registry.contentType, body }
+    const openMetrics = format === 'openmetrics'
+    const registry = openMetrics ? this.#openMetrics : this.#text
+    const own = await registry.metrics()
+    const rendered = mergeFamilies(families).map((family) => renderFamily(family, openMetrics))
+    let body: string
+    if (openMetrics) {
+      // prom-client ends OpenMetrics with `# EOF`, which must come after every family.
+      body = `${own.replace(/# EOF\n$/, '')}${rendered.map((text) => `${text}\n`).join('')}# EOF\n`
+    } else {
+      body = rendered.length === 0 ? own : `${own}\n${rendered.join('\n\n')}\n`
+    }
+    return { contentType: registry.contentType, body }
   }
 }
