@@ -30,7 +30,7 @@ test('the compose stack comes up: the agent reports the demo app, Prometheus scr
   const runtime = await containerRuntime()
   if (!runtime.available) {
     // The only skip in the suite: without Docker or Podman the compose file is checked statically
-    // (compose-files.test.ts) and the same parts run as processes (test/stack/dashboards-data.test.ts).
+    // (compose-files.test.ts) and the same parts run as processes (test/dashboards/dashboards-data.test.ts).
     t.skip(`no container runtime: ${runtime.reason}`)
     return
   }
