@@ -10,6 +10,8 @@
  * older SDK major (2.x) for its types; npm installs that copy beside it, and at run time it calls
  * only the stable API, so it works with the SDK the agent uses.
  */
+import type { Agent } from 'node:http'
+import type { Socket } from 'node:net'
 import type { SpanExporter } from '@opentelemetry/sdk-trace'
 import type { TracingSettings } from '../config/tracing-settings.ts'
 
@@ -23,13 +25,35 @@ export const EXPORT_TIMEOUT_MS = 5_000
 export const JAEGER_FLUSH_TIMEOUT_MS = 2_000
 
 /**
+ * The HTTP agent for OTLP exports: one connection per request, destroyed {@link EXPORT_TIMEOUT_MS}
+ * after it opened. The exporter's own `timeoutMillis` is a socket idle timeout, which a backend
+ * trickling its answer a byte at a time never trips: each such export would stay open for good and
+ * never be counted as failed.
+ */
+async function deadlineAgent (protocol: string): Promise<Agent> {
+  // Imported here, as the exporter's documentation asks, so that HTTP instrumentation is unaffected.
+  const { Agent: HttpAgent } = await import('node:http')
+  const { Agent: HttpsAgent } = await import('node:https')
+  const agent = protocol === 'https:' ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false })
+  const createConnection = agent.createConnection.bind(agent) as (...args: unknown[]) => Socket
+  agent.createConnection = ((...args: unknown[]) => {
+    const socket = createConnection(...args)
+    const timer = setTimeout(() => socket.destroy(new Error(`the export took longer than ${EXPORT_TIMEOUT_MS} ms`)), EXPORT_TIMEOUT_MS)
+    timer.unref()
+    socket.once('close', () => clearTimeout(timer))
+    return socket
+  }) as Agent['createConnection']
+  return agent
+}
+
+/**
  * The exporter for `settings` (`otlp` or `jaeger`).
  * @throws Error when `settings.exporter` is `none`: there is nothing to create.
  */
 export async function loadSpanExporter (settings: TracingSettings): Promise<SpanExporter> {
   switch (settings.exporter) {
     case 'otlp': {
-      const config = { url: settings.endpoint, timeoutMillis: EXPORT_TIMEOUT_MS }
+      const config = { url: settings.endpoint, timeoutMillis: EXPORT_TIMEOUT_MS, httpAgentOptions: deadlineAgent }
       if (settings.protocol === 'http/json') {
         const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http')
         return new OTLPTraceExporter(config)
