@@ -63,6 +63,11 @@ export async function startUpstream (options: UpstreamOptions = {}): Promise<Run
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://upstream')
+    if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0') {
+      // No route reads a body. Closing stops the client at once; left unread, Node would drain it.
+      res.setHeader('connection', 'close')
+      return sendJson(res, 413, { error: 'payload_too_large', message: 'the upstream takes no request body' })
+    }
     if (req.method !== 'GET') return sendJson(res, 405, { error: 'method_not_allowed', message: `${req.method ?? ''} is not allowed` })
     if (url.pathname === '/health') return sendJson(res, 200, { status: 'ok' })
     if (url.pathname !== '/quote') return sendJson(res, 404, { error: 'not_found', message: `no route ${url.pathname}` })
