@@ -71,7 +71,7 @@ test('every target fault: the agent stays up, /metrics answers, up=0 with the ri
   }
   assert.equal(before.get('dns/stats')?.lastError?.reason, 'dns')
   assert.equal(before.get('neighbour/stats')?.health, 'up')
-  assert.equal(sampleValue(metrics.body, 'app_cache_hits_total', 'target="neighbour",cache="items"'), 100)
+  assert.ok((sampleValue(metrics.body, 'app_cache_hits_total', 'target="neighbour",cache="items"') ?? 0) >= 100, 'the healthy neighbour is exposed')
 
   // Memory stays bounded: the 50 MB answer was cut soon after the body limit, never buffered.
   const huge = servers.get('huge-body') as FaultServer
