@@ -43,7 +43,7 @@ test('a config file deleted or made invalid before a reload: refused, the old co
     const metrics = (await get('/metrics')).body
     assert.equal(sampleValue(metrics, 'outrigger_config_last_reload_successful', ''), undefined, 'the gauge has no labels')
     assert.match(metrics, /^outrigger_config_last_reload_successful 0$/m, what)
-    assert.equal(sampleValue(metrics, 'outrigger_source_runs_total', 'target="app",source="stats"'), runsBefore + 1, `${what}: the old config keeps running`)
+    assert.ok((sampleValue(metrics, 'outrigger_source_runs_total', 'target="app",source="stats"') ?? 0) >= runsBefore + 1, `${what}: the old config keeps running`)
     assert.equal(sampleValue(metrics, 'probe_success', 'target="app",probe="port"'), 1, what)
     await rm(configPath, { recursive: true, force: true })
   }
