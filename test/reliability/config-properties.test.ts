@@ -160,3 +160,20 @@ test('outrigger check on a sample of generated configs: exit 0 or 2, problems on
     }
   }
 })
+
+test('valueMap cannot map a word to NaN or Infinity: the config names both entries', async () => {
+  const text = [
+    'targets:',
+    '  - name: a',
+    '    stats:',
+    '      url: http://127.0.0.1:1/x',
+    '      format: mapping',
+    '      mappings:',
+    '        - { name: s, type: gauge, path: $.s, valueMap: { up: .nan, down: .inf } }',
+    ''
+  ].join('\n')
+  await assert.rejects(parseConfigText(text, { env: {}, files }), (error: ConfigError) => {
+    assert.deepEqual(error.problems.map((problem) => problem.path), ['targets[0].stats.mappings[0].valueMap.up', 'targets[0].stats.mappings[0].valueMap.down'])
+    return true
+  })
+})
