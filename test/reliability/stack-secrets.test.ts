@@ -77,7 +77,7 @@ test('no secret appears in metrics, /api/targets, the status page, 401 answers, 
   assert.match(targets, /"auth"/, 'the failing probe is reported in /api/targets')
   assert.match(targets, /<redacted>/, 'the configuration is shown, secrets redacted')
   assert.match(targets, /probe(:<redacted>)?@127\.0\.0\.1/, 'the probe URL is shown without its password')
-  const surfaces: Record<string, string> = {
+  const surfaces = {
     metrics: await get('/metrics'),
     openMetrics: await get('/metrics', { ...auth, accept: 'application/openmetrics-text; version=1.0.0' }),
     targets,
