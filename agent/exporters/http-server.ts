@@ -5,6 +5,11 @@
  *
  * Optional bearer or basic auth is compared in constant time; paths in `openPaths` skip it (by
  * default the health endpoints, so orchestrators can probe without the secret).
+ *
+ * Limits: a header block over 16 KiB gets 431 (Node's parser); no endpoint reads a request body,
+ * so any body is refused with 413 and the connection closed. No handler sees the query string or
+ * the request's headers beyond `Accept` and `Authorization`: nothing a client sends can point the
+ * agent at another address.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
