@@ -8,7 +8,7 @@
 export const DEMO_ERROR_CODES = {
   DEMO_ERR_CONFIG_INVALID: { status: 500, meaning: 'The environment failed validation; every bad variable is named.' },
   DEMO_ERR_VALIDATION: { status: 400, meaning: 'A request field is missing, of the wrong type, out of range or unknown; `field` names it.' },
-  DEMO_ERR_BAD_REQUEST: { status: 400, meaning: 'The request cannot be read: invalid JSON, an empty body, or a malformed header.' },
+  DEMO_ERR_BAD_REQUEST: { status: 400, meaning: 'The request cannot be read: invalid JSON, an empty body, a malformed header or URL (414 for a path parameter over 100 characters).' },
   DEMO_ERR_BODY_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the body limit.' },
   DEMO_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The request body is not `application/json`.' },
   DEMO_ERR_ROUTE_NOT_FOUND: { status: 404, meaning: 'No route matches the method and path.' },
