@@ -32,6 +32,7 @@ export interface BenchOptions {
     steps: number[]
     /** Requests per second each connection sends (a user with ~1 s think time). */
     ratePerConnection: number
+    /** Ramp-up before each step's window (users connect), and the cache warm-up before the first step. */
     warmupSeconds: number
     measureSeconds: number
     /** The p99 a step must stay under, in ms. */
@@ -100,7 +101,7 @@ export function parseBenchOptions (argv: readonly string[], env: NodeJS.ProcessE
       seedRows: 10_000,
       upstreamLatencyMs: 2,
       app: { rounds: 1, connections: 20, warmupSeconds: 0.2, measureSeconds: 0.4 },
-      concurrency: { steps: [20], ratePerConnection: 5, warmupSeconds: 0, measureSeconds: 0.4, p99LimitMs: 100 },
+      concurrency: { steps: [20], ratePerConnection: 5, warmupSeconds: 0.2, measureSeconds: 0.4, p99LimitMs: 100 },
       overhead: { rounds: 1, connections: 20, warmupSeconds: 0.2, measureSeconds: 0.4, intervalSeconds: 1 },
       // The script's own minimum window; its set-up (Postgres, exporters, Prometheus) takes ~10 s more.
       peers: { durationSeconds: 5, warmupSeconds: 0, script },
@@ -115,7 +116,7 @@ export function parseBenchOptions (argv: readonly string[], env: NodeJS.ProcessE
     seedRows: 10_000,
     upstreamLatencyMs: 2,
     app: { rounds: 3, connections: 50, warmupSeconds: 3, measureSeconds: 10 },
-    concurrency: { steps: [250, 500, 1000, 2000, 3000, 4000, 6000, 8000, 10_000, 12_000], ratePerConnection: 1, warmupSeconds: 3, measureSeconds: 10, p99LimitMs: 100 },
+    concurrency: { steps: [500, 1000, 2000, 4000, 6000, 8000, 10_000, 12_000, 15_000], ratePerConnection: 1, warmupSeconds: 2, measureSeconds: 10, p99LimitMs: 100 },
     overhead: { rounds: 5, connections: 50, warmupSeconds: 2, measureSeconds: 10, intervalSeconds: 1 },
     peers: { durationSeconds: 60, warmupSeconds: 10, script },
     footprint: { targets: [1, 10, 100], intervalsSeconds: [1, 15], minWindowSeconds: 30, minCycles: 3 },

@@ -4,6 +4,7 @@
  * and one database per demo-app profile, so their statements never mix.
  */
 import pg from 'pg'
+import { parentPid, treeCpuSeconds } from './process-meter.ts'
 import { startPostgres, type DedicatedPostgresHandle } from '../test/support/postgres.ts'
 
 /** Statement figures of one database over a window, from `pg_stat_statements`. */
@@ -26,6 +27,11 @@ export interface BenchPostgres {
   resetStatements (): Promise<void>
   /** Statements counted in `database` since the last reset; `undefined` without `pg_stat_statements`. */
   statementTotals (database: string): Promise<StatementTotals | undefined>
+  /**
+   * CPU seconds the server (postmaster and backends) has used so far; `undefined` where its
+   * processes cannot be seen (a container, PGlite).
+   */
+  serverCpuSeconds (): number | undefined
   close (): Promise<void>
 }
 
@@ -43,6 +49,7 @@ export async function startBenchPostgres (log: (line: string) => void): Promise<
     if (statementsTracked) await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
     const client = admin
     const created = new Set<string>()
+    const postmaster = await findPostmaster(client, handle.backend)
     return {
       backend: handle.backend,
       statementsTracked,
@@ -68,6 +75,9 @@ export async function startBenchPostgres (log: (line: string) => void): Promise<
            WHERE d.datname = $1`, [database])
         return { calls: Number(rows[0]?.calls ?? 0), totalExecMs: Number(rows[0]?.total ?? 0) }
       },
+      serverCpuSeconds () {
+        return postmaster === undefined ? undefined : treeCpuSeconds(postmaster)
+      },
       async close () {
         await client.end().catch(() => {})
         await handle.close()
@@ -77,6 +87,18 @@ export async function startBenchPostgres (log: (line: string) => void): Promise<
     await admin?.end().catch(() => {})
     await handle.close()
     throw error
+  }
+}
+
+/** The postmaster's pid: the parent of this connection's backend, if that process is on this machine. */
+async function findPostmaster (client: pg.Client, backend: string): Promise<number | undefined> {
+  if (backend !== 'local') return undefined
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+  const pid = rows[0]?.pid
+  try {
+    return pid === undefined ? undefined : parentPid(pid)
+  } catch {
+    return undefined
   }
 }
 

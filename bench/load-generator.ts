@@ -1,7 +1,6 @@
 /**
  * HTTP load with autocannon, in this process: a fixed number of keep-alive connections, each
- * sending its next request as soon as the previous answer arrives (or at a fixed rate per
- * connection), for a fixed time. Latency is recorded here in microseconds from autocannon's
+ * sending its next request as soon as the previous answer arrives, for a fixed time. Latency is recorded here in microseconds from autocannon's
  * per-response timings, because its own histogram keeps whole milliseconds only.
  */
 import { createHistogram } from 'node:perf_hooks'
@@ -26,8 +25,6 @@ export interface LoadOptions {
   durationSeconds: number
   /** Called for every request; defaults to `GET /`. */
   next?: () => LoadRequest
-  /** Requests per second per connection; unset = as fast as answers come. */
-  connectionRate?: number
   /** A request without an answer after this long counts as an error, in seconds; default 10. */
   timeoutSeconds?: number
 }
@@ -46,11 +43,6 @@ export interface LoadResult {
   latencyP50Ms: number
   latencyP99Ms: number
   latencyMeanMs: number
-  /**
-   * autocannon's p99 in whole ms; with a `connectionRate` it is corrected for coordinated
-   * omission (answers that arrive late delay the next request, which a plain p99 would hide).
-   */
-  correctedP99Ms: number
   durationSeconds: number
 }
 
@@ -68,7 +60,6 @@ export async function runLoad (options: LoadOptions): Promise<LoadResult> {
     timeout: options.timeoutSeconds ?? 10,
     // autocannon checks for the end of a run at each sample; every 100 ms makes short runs end on time.
     sampleInt: 100,
-    ...(options.connectionRate === undefined ? {} : { connectionRate: options.connectionRate }),
     requests: [{
       setupRequest: (request) => {
         const spec = next()
@@ -100,7 +91,6 @@ export async function runLoad (options: LoadOptions): Promise<LoadResult> {
     latencyP50Ms: count === 0 ? 0 : latencyMicros.percentile(50) / 1000,
     latencyP99Ms: count === 0 ? 0 : latencyMicros.percentile(99) / 1000,
     latencyMeanMs: count === 0 ? 0 : latencyMicros.mean / 1000,
-    correctedP99Ms: result.latency.p99,
     durationSeconds: result.duration
   }
 }

@@ -3,7 +3,7 @@
  * memory. The benchmark takes a reading before and after a window and reports the difference, the
  * same way the peers' footprint script does, so the figures compare.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 /** Clock ticks per second of /proc/<pid>/stat times; 100 on every Linux this runs on. */
 const CLOCK_TICKS_PER_SECOND = 100
@@ -67,4 +67,40 @@ export function usageBetween (start: ProcessReading, end: ProcessReading): Proce
     peakRssMiB: end.peakRssBytes / 1048576,
     windowSeconds
   }
+}
+
+/** `/proc/<pid>/stat` fields after the command name, or undefined when the process is gone. */
+function statFields (pid: number | string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  } catch {
+    return undefined
+  }
+}
+
+/** The parent of a process. @throws Error when the process does not exist. */
+export function parentPid (pid: number): number {
+  const fields = statFields(pid)
+  if (fields === undefined) throw new Error(`process ${pid} does not exist`)
+  return Number(fields[1])
+}
+
+/**
+ * CPU seconds used so far by a process tree one level deep: `root` (including the children it has
+ * reaped, so work of exited children still counts) and its live children. That is Postgres: the
+ * postmaster and its backends.
+ */
+export function treeCpuSeconds (root: number): number {
+  let ticks = 0
+  const rootFields = statFields(root)
+  if (rootFields !== undefined) {
+    ticks += Number(rootFields[11]) + Number(rootFields[12]) + Number(rootFields[13]) + Number(rootFields[14])
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const fields = statFields(entry)
+    if (fields !== undefined && Number(fields[1]) === root) ticks += Number(fields[11]) + Number(fields[12])
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND
 }

@@ -24,7 +24,7 @@ function outcomeNote<T> (name: string, outcome: StepOutcome<T>): string | undefi
 }
 
 function appRow (scenario: string, label: string, f: AppFigures): string[] {
-  return [scenario, label, num(f.requestsPerSecond), num(f.latencyP50Ms, 2), num(f.latencyP99Ms, 2), num(f.rssMiB, 0), num(f.cpuPercent, 0),
+  return [scenario, label, num(f.requestsPerSecond), num(f.latencyP50Ms, 2), num(f.latencyP99Ms, 2), num(f.rssMiB, 0), num(f.cpuPercent, 0), num(f.dbCpuPercent, 0),
     num(f.requestsPerCpuSecond), pct(f.cacheHitRate), num(f.dbStatementMeanMs, 3), num(f.dbStatementsPerRequest, 2), num(f.poolAcquireMeanMs, 3), String(f.errors)]
 }
 
@@ -46,11 +46,13 @@ export function renderReport (results: BenchResults): string {
     const rows: string[][] = []
     for (const s of a.scenarios) {
       rows.push(appRow(s.name, 'baseline', s.baseline.median), appRow('', 'optimized', s.optimized.median),
-        ['', 'ratio o/b', times(s.ratio.throughput), times(s.ratio.latencyP50), times(s.ratio.latencyP99), times(s.ratio.rss), times(s.ratio.cpu), times(s.ratio.requestsPerCpuSecond), '', '', '', '', ''])
+        ['', 'ratio o/b', times(s.ratio.throughput), times(s.ratio.latencyP50), times(s.ratio.latencyP99), times(s.ratio.rss), times(s.ratio.cpu), '', times(s.ratio.requestsPerCpuSecond), '', '', '', '', ''])
     }
     rows.push(appRow('hello-world', 'ceiling', a.helloWorld.median))
-    out.push(formatTable(['scenario', 'profile', 'req/s', 'p50 ms', 'p99 ms', 'RSS MiB', 'CPU %', 'req/CPU-s', 'hit rate', 'DB ms/stmt', 'stmt/req', 'acquire ms', 'errors'], rows))
-    out.push(`cached read as a fraction of the hello-world ceiling: hot keys ${pct(a.cachedReadOfCeiling, 0)}, Zipf spread ${pct(a.cachedReadSpreadOfCeiling, 0)}`)
+    out.push(formatTable(['scenario', 'profile', 'req/s', 'p50 ms', 'p99 ms', 'RSS MiB', 'CPU %', 'DB CPU %', 'req/CPU-s', 'hit rate', 'DB ms/stmt', 'stmt/req', 'acquire ms', 'errors'], rows))
+    out.push(`cached read as a fraction of the hello-world ceiling: throughput ${pct(a.cachedReadOfCeiling, 0)} (hot keys), ${pct(a.cachedReadSpreadOfCeiling, 0)} (Zipf spread); ` +
+      `requests per CPU second ${pct(a.cachedReadCpuEfficiencyOfCeiling, 0)} (hot keys)`,
+    'req/CPU-s counts the app\'s and its database\'s CPU; CPU % is of one core.')
 
     const spread = a.scenarios.find((s) => s.name === 'read-spread')
     if (spread !== undefined) {
@@ -77,10 +79,10 @@ export function renderReport (results: BenchResults): string {
     const rows: string[][] = []
     for (const profile of ['optimized', 'baseline'] as const) {
       for (const s of c[profile].steps) {
-        rows.push([profile, num(s.connections), num(s.offeredRequestsPerSecond), num(s.requestsPerSecond), num(s.latencyP50Ms, 2), num(s.latencyP99Ms, 2), String(s.errors), num(s.appCpuPercent), s.held ? 'held' : 'NOT held'])
+        rows.push([profile, num(s.connections), num(s.offeredRequestsPerSecond), num(s.requestsPerSecond), num(s.latencyP50Ms, 2), num(s.latencyP99Ms, 2), String(s.errors), num(s.appCpuPercent), num(s.generatorDelayP99Ms, 1), s.held ? 'held' : 'NOT held'])
       }
     }
-    out.push(formatTable(['profile', 'users', 'offered/s', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'app CPU %', ''], rows))
+    out.push(formatTable(['profile', 'users', 'offered/s', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'app CPU %', 'generator delay p99 ms', ''], rows))
     out.push(`most users held: optimized ${num(c.optimized.maxConnectionsHeld)}${c.optimized.limitNotReached ? ' (largest step tried)' : ''}, baseline ${num(c.baseline.maxConnectionsHeld)}${c.baseline.limitNotReached ? ' (largest step tried)' : ''}`)
   }
   if (overhead.status === 'measured') {
