@@ -62,43 +62,75 @@ function exemplarSuffix (exemplar: NonNullable<HistogramSample['exemplar']>): st
 }
 
 /**
- * One family in the text format or OpenMetrics, the way prom-client writes it (HELP, TYPE, one
- * line per series; OpenMetrics counters are typed without `_total` and sampled with it), but
- * with each sample's labels formatted once: prom-client builds objects and arrays per line, which
+ * The body being rendered, kept as UTF-8 bytes outside the JS heap and appended in chunks of a
+ * few KiB. Built as one growing string instead, the whole body would stay alive across young
+ * collections and be copied again at each (the agent runs with a small young generation); this
+ * way the strings of each line die young and only the finished body is one large string.
+ */
+class BodyWriter {
+  #buffer = Buffer.allocUnsafe(64 * 1024)
+  #length = 0
+  #pending = ''
+
+  append (text: string): void {
+    this.#pending += text
+    if (this.#pending.length >= 8192) this.#flush()
+  }
+
+  finish (): string {
+    this.#flush()
+    return this.#buffer.toString('utf8', 0, this.#length)
+  }
+
+  #flush (): void {
+    const text = this.#pending
+    this.#pending = ''
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    if (this.#length + text.length * 3 > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#length + text.length * 3))
+      this.#buffer.copy(grown, 0, 0, this.#length)
+      this.#buffer = grown
+    }
+    this.#length += this.#buffer.write(text, this.#length)
+  }
+}
+
+/**
+ * Writes one family in the text format or OpenMetrics, the way prom-client writes it (HELP, TYPE,
+ * one line per series; OpenMetrics counters are typed without `_total` and sampled with it), but
+ * with each sample's labels formatted once and no object per line: prom-client's per-line objects
  * dominated the render time of large snapshots.
  */
-function renderFamily (family: MetricFamily, openMetrics: boolean): string {
+function renderFamily (family: MetricFamily, openMetrics: boolean, out: BodyWriter): void {
   const counter = openMetrics && family.type === 'counter'
   const typeName = counter ? family.name.replace(/_total$/, '') : family.name
   const sampleName = counter ? `${typeName}_total` : family.name
-  const lines = [`# HELP ${typeName} ${escapeHelp(family.help)}`, `# TYPE ${typeName} ${family.type}`]
+  out.append(`# HELP ${typeName} ${escapeHelp(family.help)}\n# TYPE ${typeName} ${family.type}`)
   if (family.type !== 'histogram') {
     for (const sample of family.samples) {
       const labels = formatLabels(sample.labels)
-      lines.push(`${sampleName}${labels === '' ? '' : `{${labels}}`} ${formatValue(sample.value)}`)
+      out.append(labels === '' ? `\n${sampleName} ${formatValue(sample.value)}` : `\n${sampleName}{${labels}} ${formatValue(sample.value)}`)
     }
-    return lines.join('\n')
+    return
   }
   for (const sample of family.samples) {
     const labels = formatLabels(sample.labels)
-    const bucketPrefix = `${family.name}_bucket{${labels === '' ? '' : `${labels},`}le="`
-    const suffix = labels === '' ? '' : `{${labels}}`
+    const bucketPrefix = labels === '' ? `\n${family.name}_bucket{le="` : `\n${family.name}_bucket{${labels},le="`
+    const suffix = labels === '' ? ' ' : `{${labels}} `
     const { exemplar } = sample
     // The exemplar goes on the first bucket that holds its value, as OpenMetrics expects.
     let exemplarPending = openMetrics && exemplar !== undefined
     for (const bucket of sample.buckets) {
-      let line = `${bucketPrefix}${bucket.le}"} ${formatValue(bucket.count)}`
+      out.append(`${bucketPrefix}${bucket.le}"} ${formatValue(bucket.count)}`)
       if (exemplarPending && exemplar !== undefined && exemplar.value <= bucket.le) {
-        line += exemplarSuffix(exemplar)
+        out.append(exemplarSuffix(exemplar))
         exemplarPending = false
       }
-      lines.push(line)
     }
-    lines.push(`${bucketPrefix}+Inf"} ${formatValue(sample.count)}${exemplarPending && exemplar !== undefined ? exemplarSuffix(exemplar) : ''}`,
-      `${family.name}_sum${suffix} ${formatValue(sample.sum)}`,
-      `${family.name}_count${suffix} ${formatValue(sample.count)}`)
+    out.append(`${bucketPrefix}+Inf"} ${formatValue(sample.count)}`)
+    if (exemplarPending && exemplar !== undefined) out.append(exemplarSuffix(exemplar))
+    out.append(`\n${family.name}_sum${suffix}${formatValue(sample.sum)}\n${family.name}_count${suffix}${formatValue(sample.count)}`)
   }
-  return lines.join('\n')
 }
 
 /**
@@ -140,14 +172,24 @@ export class PrometheusExporter {
     const openMetrics = format === 'openmetrics'
     const registry = openMetrics ? this.#openMetrics : this.#text
     const own = await registry.metrics()
-    const rendered = mergeFamilies(families).map((family) => renderFamily(family, openMetrics))
-    let body: string
+    const out = new BodyWriter()
     if (openMetrics) {
       // prom-client ends OpenMetrics with `# EOF`, which must come after every family.
-      body = `${own.replace(/# EOF\n$/, '')}${rendered.map((text) => `${text}\n`).join('')}# EOF\n`
+      out.append(own.replace(/# EOF\n$/, ''))
+      for (const family of mergeFamilies(families)) {
+        renderFamily(family, true, out)
+        out.append('\n')
+      }
+      out.append('# EOF\n')
     } else {
-      body = rendered.length === 0 ? own : `${own}\n${rendered.join('\n\n')}\n`
+      // Families are separated by an empty line, as prom-client separates its own.
+      out.append(own)
+      for (const family of mergeFamilies(families)) {
+        out.append('\n')
+        renderFamily(family, false, out)
+        out.append('\n')
+      }
     }
-    return { contentType: registry.contentType, body }
+    return { contentType: registry.contentType, body: out.finish() }
   }
 }
