@@ -8,7 +8,6 @@ import { httpRequest } from '../net/http-request.ts'
 import { currentRunSpan } from '../tracing/run-span.ts'
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_FULL, spanUrl } from '../tracing/span-attributes.ts'
 import type { TlsOptions } from '../net/http-request.ts'
-import { contractToFamilies } from './stats-contract.ts'
 import { compileMappings } from './json-mapping.ts'
 import type { CompiledMappings, MappingRule } from './json-mapping.ts'
 
@@ -99,8 +98,10 @@ export class StatsSource implements Source {
     } catch (error) {
       return { families: [], failure: { reason: 'invalid_json', message: `GET ${response.url}: body is not JSON: ${(error as Error).message}` } }
     }
+    // The contract converter compiles the contract's JSON Schema when it loads (several MiB of
+    // memory); loading it at the first contract read spares agents that have no contract target.
     const result = this.#mappings === undefined
-      ? contractToFamilies(document, options.target)
+      ? (await import('./stats-contract.ts')).contractToFamilies(document, options.target)
       : this.#mappings.apply(document, options.target)
     const series = countSeries(result.families)
     if (series > options.seriesLimit) {
