@@ -68,9 +68,19 @@ function exemplarSuffix (exemplar: NonNullable<HistogramSample['exemplar']>): st
  * way the strings of each line die young and only the finished body is one large string.
  */
 class BodyWriter {
-  #buffer = Buffer.allocUnsafe(64 * 1024)
+  #buffer: Buffer
   #length = 0
   #pending = ''
+
+  /** @param buffer where to write; grown (replaced) as needed, see {@link buffer}. */
+  constructor (buffer: Buffer) {
+    this.#buffer = buffer
+  }
+
+  /** The buffer written to, possibly a larger one than the constructor was given. */
+  get buffer (): Buffer {
+    return this.#buffer
+  }
 
   append (text: string): void {
     this.#pending += text
@@ -133,29 +143,75 @@ function renderFamily (family: MetricFamily, openMetrics: boolean, out: BodyWrit
   }
 }
 
+/** A family's samples without repeated label sets, and the key of each; see {@link ownSamples}. */
+interface OwnSamples {
+  samples: MetricFamily['samples']
+  keys: string[]
+}
+
+/**
+ * Per family object: its deduplicated samples and their label keys. A source's families never
+ * change after its run, so this is worked out once per run instead of at every scrape (which, for
+ * a large snapshot, made thousands of short-lived strings per scrape).
+ */
+const ownSamplesCache = new WeakMap<MetricFamily, OwnSamples>()
+
+function ownSamples (family: MetricFamily): OwnSamples {
+  let own = ownSamplesCache.get(family)
+  if (own === undefined) {
+    const keys: string[] = []
+    const seen = new Set<string>()
+    const kept: Array<MetricFamily['samples'][number]> = []
+    for (const sample of family.samples) {
+      const key = labelKey(sample.labels)
+      if (!seen.has(key)) {
+        seen.add(key)
+        keys.push(key)
+        kept.push(sample)
+      }
+    }
+    own = { samples: kept.length === family.samples.length ? family.samples : kept as MetricFamily['samples'], keys }
+    ownSamplesCache.set(family, own)
+  }
+  return own
+}
+
 /**
  * Merges families of the same name from several sources into one (first help and type win) and
  * drops duplicate label sets and empty families, so the output is always valid exposition.
  */
 export function mergeFamilies (families: Iterable<MetricFamily>): MetricFamily[] {
-  const merged = new Map<string, { family: MetricFamily, keys: Set<string> }>()
+  const byName = new Map<string, MetricFamily[]>()
   for (const family of families) {
-    let entry = merged.get(family.name)
-    if (entry === undefined) {
-      entry = { family: { ...family, samples: [] } as MetricFamily, keys: new Set() }
-      merged.set(family.name, entry)
-    } else if (entry.family.type !== family.type) {
-      continue
-    }
-    for (const sample of family.samples) {
-      const key = labelKey(sample.labels)
-      if (!entry.keys.has(key)) {
-        entry.keys.add(key)
-        ;(entry.family.samples as Array<typeof sample>).push(sample)
-      }
+    const group = byName.get(family.name)
+    if (group === undefined) {
+      byName.set(family.name, [family])
+    } else if (group[0]?.type === family.type) {
+      group.push(family)
     }
   }
-  return [...merged.values()].map((entry) => entry.family).filter((family) => family.samples.length > 0)
+  const merged: MetricFamily[] = []
+  for (const group of byName.values()) {
+    const first = group[0] as MetricFamily
+    if (group.length === 1) {
+      const { samples } = ownSamples(first)
+      if (samples.length > 0) merged.push(samples === first.samples ? first : { ...first, samples } as MetricFamily)
+      continue
+    }
+    const seen = new Set<string>()
+    const samples: Array<MetricFamily['samples'][number]> = []
+    for (const family of group) {
+      const own = ownSamples(family)
+      own.keys.forEach((key, i) => {
+        if (!seen.has(key)) {
+          seen.add(key)
+          samples.push(own.samples[i] as MetricFamily['samples'][number])
+        }
+      })
+    }
+    if (samples.length > 0) merged.push({ ...first, samples } as MetricFamily)
+  }
+  return merged
 }
 
 function labelKey (labels: Labels): string {
@@ -166,13 +222,16 @@ function labelKey (labels: Labels): string {
 export class PrometheusExporter {
   readonly #text = defaultMetricsRegistry(Registry.PROMETHEUS_CONTENT_TYPE)
   readonly #openMetrics = defaultMetricsRegistry(Registry.OPENMETRICS_CONTENT_TYPE)
+  /** Kept from one render to the next: a new one per scrape makes the GC chase external memory. */
+  #buffer: Buffer = Buffer.allocUnsafe(64 * 1024)
 
   /** Renders `families` in `format`; returns the body and its content type. */
   async render (families: Iterable<MetricFamily>, format: ExpositionFormat): Promise<{ contentType: string, body: string }> {
     const openMetrics = format === 'openmetrics'
     const registry = openMetrics ? this.#openMetrics : this.#text
     const own = await registry.metrics()
-    const out = new BodyWriter()
+    // From here to `finish()` nothing awaits, so two scrapes at once never share the buffer.
+    const out = new BodyWriter(this.#buffer)
     if (openMetrics) {
       // prom-client ends OpenMetrics with `# EOF`, which must come after every family.
       out.append(own.replace(/# EOF\n$/, ''))
@@ -190,6 +249,8 @@ export class PrometheusExporter {
         out.append('\n')
       }
     }
-    return { contentType: registry.contentType, body: out.finish() }
+    const body = out.finish()
+    this.#buffer = out.buffer
+    return { contentType: registry.contentType, body }
   }
 }
