@@ -117,7 +117,7 @@ export function parseBenchOptions (argv: readonly string[], env: NodeJS.ProcessE
     upstreamLatencyMs: 2,
     app: { rounds: 3, connections: 50, warmupSeconds: 3, measureSeconds: 10 },
     concurrency: { steps: [500, 1000, 2000, 4000, 6000, 8000, 10_000, 12_000, 15_000], ratePerConnection: 1, warmupSeconds: 2, measureSeconds: 10, p99LimitMs: 100 },
-    overhead: { rounds: 5, connections: 50, warmupSeconds: 2, measureSeconds: 10, intervalSeconds: 1 },
+    overhead: { rounds: 10, connections: 50, warmupSeconds: 1, measureSeconds: 5, intervalSeconds: 1 },
     peers: { durationSeconds: 60, warmupSeconds: 10, script },
     footprint: { targets: [1, 10, 100], intervalsSeconds: [1, 15], minWindowSeconds: 30, minCycles: 3 },
     render: { series: [1000, 10_000, 100_000], samples: 100, warmupSamples: 10 }

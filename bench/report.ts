@@ -88,9 +88,10 @@ export function renderReport (results: BenchResults): string {
   if (overhead.status === 'measured') {
     const o = overhead.result
     out.push('', `== Agent overhead on the app: ${o.scenario}, ${o.connections} connections, agent collecting every ${o.intervalSeconds} s ==`)
-    out.push(formatTable(['round', 'agent', 'req/s', 'p50 ms', 'p99 ms', 'agent CPU %', 'agent RSS MiB'],
-      o.rounds.map((r, i) => [String(i + 1), r.withAgent ? 'yes' : 'no', num(r.requestsPerSecond), num(r.latencyP50Ms, 2), num(r.latencyP99Ms, 2), num(r.agentCpuPercent, 2), num(r.agentRssMiB, 1)])))
-    out.push(`throughput with/without agent: ${times(o.throughputRatio, 4)} (overhead ${num(o.overheadPercent, 2)} %; pair ratios spread ${num(o.ratioSpread, 4)}), p99 ratio ${times(o.p99Ratio, 3)}`)
+    out.push(formatTable(['round', 'agent', 'req/s', 'p50 ms', 'p99 ms', 'app CPU %', 'agent CPU %', 'agent RSS MiB'],
+      o.rounds.map((r, i) => [String(i + 1), r.withAgent ? 'yes' : 'no', num(r.requestsPerSecond), num(r.latencyP50Ms, 2), num(r.latencyP99Ms, 2), num(r.appCpuPercent, 0), num(r.agentCpuPercent, 2), num(r.agentRssMiB, 1)])))
+    out.push(`throughput with/without agent: ${times(o.throughputRatio, 4)} (overhead ${num(o.overheadPercent, 2)} %; pair ratios spread ${num(o.ratioSpread, 4)}), p99 ratio ${times(o.p99Ratio, 3)}`,
+      `agent CPU ${num(o.agentCpuPercent, 2)} % of a core = ${num(o.agentCpuOfAppPercent, 2)} % of the app's CPU`)
   }
   if (peers.status === 'measured') {
     const p = peers.result

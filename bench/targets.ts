@@ -34,6 +34,7 @@ export function evaluateTargets (results: Pick<BenchResults, 'steps'>): TargetCh
     check('ceiling', 'cached read ≥ 60 % of the hello-world ceiling (throughput)', 'min', 0.6, 'of ceiling', app?.cachedReadOfCeiling),
     check('ceiling-cpu', 'cached read ≥ 60 % of the hello-world ceiling (requests per CPU second)', 'min', 0.6, 'of ceiling', app?.cachedReadCpuEfficiencyOfCeiling),
     check('agent-overhead', 'agent overhead ≤ 1 % of app throughput at a 1 s interval', 'max', 1, '%', overhead?.overheadPercent),
+    check('agent-overhead-cpu', 'agent CPU ≤ 1 % of the app\'s CPU at a 1 s interval (noise-free bound on the overhead)', 'max', 1, '%', overhead?.agentCpuOfAppPercent),
     check('agent-rss-vs-peers', 'agent RSS ≤ the three peers\' sum (ratio ≤ 1.0)', 'max', 1, 'ratio', peers?.rssRatio),
     check('agent-cpu-vs-peers', 'agent CPU ≤ the three peers\' sum (ratio ≤ 1.0)', 'max', 1, 'ratio', peers?.cpuRatio),
     check('metrics-p99-10k', '/metrics p99 ≤ 20 ms at 10k series', 'max', 20, 'ms', render?.rows.find((r) => r.seriesTarget === 10_000)?.p99Ms),

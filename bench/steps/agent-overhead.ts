@@ -18,6 +18,8 @@ export interface OverheadRound {
   latencyP50Ms: number | null
   latencyP99Ms: number | null
   errors: number
+  /** The app's CPU in the window, % of one core. */
+  appCpuPercent: number | null
   /** The agent's CPU in the window, % of one core (with the agent only). */
   agentCpuPercent: number | null
   agentRssMiB: number | null
@@ -37,6 +39,13 @@ export interface OverheadResult {
   p99Ratio: number | null
   /** The spread of the pair ratios (max − min), a measure of the noise. */
   ratioSpread: number | null
+  /** Median agent CPU over the rounds with it, % of one core. */
+  agentCpuPercent: number | null
+  /**
+   * The agent's CPU as a % of the app's (medians): what the agent would take from an app that is
+   * CPU-bound on a shared core, free of the throughput noise.
+   */
+  agentCpuOfAppPercent: number | null
 }
 
 /** Runs step 4. */
@@ -63,7 +72,9 @@ export async function runAgentOverhead (ctx: BenchContext): Promise<OverheadResu
           await runLoad({ origin: app.origin, connections: settings.connections, durationSeconds: settings.warmupSeconds, next })
         }
         const agentBefore = agent === undefined ? undefined : readProcess(agent.child.pid)
+        const appBefore = readProcess(app.child.pid)
         const load = await runLoad({ origin: app.origin, connections: settings.connections, durationSeconds: settings.measureSeconds, next })
+        const appUsage = usageBetween(appBefore, readProcess(app.child.pid))
         const agentUsage = agent === undefined || agentBefore === undefined ? undefined : usageBetween(agentBefore, readProcess(agent.child.pid))
         const round: OverheadRound = {
           withAgent,
@@ -71,6 +82,7 @@ export async function runAgentOverhead (ctx: BenchContext): Promise<OverheadResu
           latencyP50Ms: rounded(load.latencyP50Ms, 3),
           latencyP99Ms: rounded(load.latencyP99Ms, 3),
           errors: load.errors + load.timeouts + load.non2xx,
+          appCpuPercent: rounded(appUsage.cpuPercent, 1),
           agentCpuPercent: rounded(agentUsage?.cpuPercent, 2),
           agentRssMiB: rounded(agentUsage?.rssMiB, 1)
         }
@@ -98,6 +110,8 @@ export async function runAgentOverhead (ctx: BenchContext): Promise<OverheadResu
   }
   const throughput = pairRatios('requestsPerSecond')
   const throughputRatio = throughput.length === 0 ? null : median(throughput)
+  const agentCpu = median(rounds.filter((r) => r.withAgent && r.agentCpuPercent !== null).map((r) => r.agentCpuPercent as number))
+  const appCpu = median(rounds.filter((r) => r.appCpuPercent !== null).map((r) => r.appCpuPercent as number))
   return {
     scenario: scenario.name,
     intervalSeconds: settings.intervalSeconds,
@@ -107,6 +121,8 @@ export async function runAgentOverhead (ctx: BenchContext): Promise<OverheadResu
     throughputRatio: rounded(throughputRatio, 4),
     overheadPercent: throughputRatio === null ? null : rounded((1 - throughputRatio) * 100, 2),
     p99Ratio: rounded(median(pairRatios('latencyP99Ms')), 3),
-    ratioSpread: throughput.length === 0 ? null : rounded(Math.max(...throughput) - Math.min(...throughput), 4)
+    ratioSpread: throughput.length === 0 ? null : rounded(Math.max(...throughput) - Math.min(...throughput), 4),
+    agentCpuPercent: rounded(agentCpu, 2),
+    agentCpuOfAppPercent: appCpu > 0 ? rounded((agentCpu / appCpu) * 100, 2) : null
   }
 }

@@ -2,11 +2,14 @@
  * Step 6 (render): how long `GET /metrics` takes with about 1k, 10k and 100k series in the
  * snapshot. The series come from stats documents on the target farm (up to 1,000 routes, 16
  * series each, per target); collection runs once a minute so it does not overlap the timings.
- * Each sample is one request from a client on loopback, body read to the end: what a scraper sees.
+ * Each sample is one request from a separate scraper process on loopback (bench/scraper.ts), body
+ * read to the end: what Prometheus sees.
  */
-import { performance } from 'node:perf_hooks'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import type { BenchContext } from '../bench-context.ts'
 import { farmAgentConfig, startAgent } from '../agent-process.ts'
+import { REPO_ROOT } from '../child-service.ts'
 import { readProcess } from '../process-meter.ts'
 import { percentile, rounded } from '../statistics.ts'
 import { MAX_ROUTES as MAX_ROUTES_PER_TARGET, SERIES_PER_ROUTE } from '../farm-stats-document.ts'
@@ -31,6 +34,8 @@ export interface RenderResult {
   rows: RenderRow[]
 }
 
+const execFileAsync = promisify(execFile)
+
 /** Runs the render part of step 6. */
 export async function runMetricsRender (ctx: BenchContext): Promise<RenderResult> {
   const settings = ctx.options.render
@@ -43,23 +48,14 @@ export async function runMetricsRender (ctx: BenchContext): Promise<RenderResult
       const routes = Math.ceil(routesNeeded / targets)
       const agent = await startAgent(`agent-render-${seriesTarget}`, farmAgentConfig(farm, { targets, intervalSeconds: 60, routes, probes: false }), ctx.logDir)
       try {
-        const url = `${agent.origin}/metrics`
-        let body = ''
-        const durations: number[] = []
-        for (let i = 0; i < settings.warmupSamples + settings.samples; i++) {
-          const start = performance.now()
-          const response = await fetch(url, { headers: { accept: 'text/plain;version=0.0.4' }, signal: AbortSignal.timeout(30_000) })
-          body = await response.text()
-          const elapsed = performance.now() - start
-          if (!response.ok) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`)
-          if (i >= settings.warmupSamples) durations.push(elapsed)
-        }
-        const series = body.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length
+        const { stdout } = await execFileAsync(process.execPath, ['bench/scraper.ts', `${agent.origin}/metrics`, String(settings.warmupSamples), String(settings.samples)],
+          { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 600_000 })
+        const { durationsMs: durations, bodyBytes, series } = JSON.parse(stdout) as { durationsMs: number[], bodyBytes: number, series: number }
         const row: RenderRow = {
           seriesTarget,
           series,
           targets,
-          bodyBytes: Buffer.byteLength(body),
+          bodyBytes,
           samples: durations.length,
           p50Ms: rounded(percentile(durations, 50), 2),
           p99Ms: rounded(percentile(durations, 99), 2),
