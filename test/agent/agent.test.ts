@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import pino from 'pino'
 import { startAgent, type RunningAgent } from '../../agent/agent.ts'
 import { loadConfigFile } from '../../agent/config/index.ts'
+import { startFixtureApp } from '../support/fixture-app.ts'
 import { freePort } from '../support/postgres.ts'
 
 const TOKEN = 's3cret-agent-token'
@@ -24,23 +24,6 @@ const statsDocument = {
   caches: { items: { hits: 9, misses: 1, sets: 1, evictions: 0, entries: 1, bytes: 120, maxEntries: 1000, maxBytes: 1_000_000 } },
   dbPools: { main: { max: 8, total: 2, idle: 1, waiting: 0, acquireSeconds: histogram, acquireTimeouts: 0, errors: 0 } },
   httpClients: { upstream: { connections: 1, free: 1, pending: 0, running: 0, requests: 5, errors: 0, durationSeconds: histogram } }
-}
-
-async function startApp (): Promise<{ server: Server, port: number }> {
-  const server = createServer((req, res) => {
-    if (req.url === '/health') {
-      res.setHeader('content-type', 'application/json')
-      res.end('{"status":"ok"}')
-    } else if (req.url === '/stats') {
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify(statsDocument))
-    } else {
-      res.statusCode = 404
-      res.end()
-    }
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { server, port: (server.address() as AddressInfo).port }
 }
 
 function configYaml (appPort: number, deadPort: number, extraProbe = ''): string {
@@ -72,13 +55,13 @@ async function get (agent: RunningAgent, path: string, headers: Record<string, s
 
 async function setup (t: { after: (fn: () => Promise<void>) => void }): Promise<{ agent: RunningAgent, dir: string, appPort: number, deadPort: number, app: Server, logs: string[] }> {
   process.env.AGENT_TOKEN = TOKEN
-  const { server: app, port: appPort } = await startApp()
+  const fixture = await startFixtureApp(statsDocument)
+  const { server: app, port: appPort } = fixture
   const dir = await mkdtemp(join(tmpdir(), 'outrigger-agent-'))
   const running: { agent?: RunningAgent } = {}
   t.after(async () => {
     await running.agent?.close()
-    app.closeAllConnections()
-    await new Promise<void>((resolve) => app.close(() => resolve()))
+    await fixture.close()
     await rm(dir, { recursive: true, force: true })
   })
   const deadPort = await freePort()

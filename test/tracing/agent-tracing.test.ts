@@ -3,9 +3,7 @@
  * over each transport, probing real servers on loopback.
  */
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import type { IncomingHttpHeaders, Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingHttpHeaders } from 'node:http'
 import { test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import pino from 'pino'
@@ -16,6 +14,7 @@ import type { Environment } from '../../agent/config/index.ts'
 import { freePort, startPostgres } from '../support/postgres.ts'
 import { startTraceReceiver } from '../support/trace-receiver.ts'
 import type { ReceivedSpan, TraceReceiver } from '../support/trace-receiver.ts'
+import { startFixtureApp, type FixtureApp } from '../support/fixture-app.ts'
 
 type After = { after: (fn: () => Promise<void>) => void }
 
@@ -30,28 +29,11 @@ const statsDocument = {
   httpClients: {}
 }
 
-/** An app answering `/health` and `/stats`, recording the headers of every request. */
-async function startApp (t: After): Promise<{ port: number, requests: Array<{ url: string, headers: IncomingHttpHeaders }> }> {
-  const requests: Array<{ url: string, headers: IncomingHttpHeaders }> = []
-  const server: Server = createServer((req, res) => {
-    requests.push({ url: req.url ?? '', headers: req.headers })
-    if (req.url?.startsWith('/health') === true) {
-      res.setHeader('content-type', 'application/json')
-      res.end('{"status":"ok"}')
-    } else if (req.url === '/stats') {
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify(statsDocument))
-    } else {
-      res.statusCode = 404
-      res.end()
-    }
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.after(async () => {
-    server.closeAllConnections()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  return { port: (server.address() as AddressInfo).port, requests }
+/** The fixture app for one test, closed after it. */
+async function startApp (t: After): Promise<FixtureApp> {
+  const app = await startFixtureApp(statsDocument)
+  t.after(() => app.close())
+  return app
 }
 
 async function receiver (t: After): Promise<TraceReceiver> {
