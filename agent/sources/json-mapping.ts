@@ -139,7 +139,7 @@ export function validateMappings (rules: readonly unknown[]): MappingProblem[] {
     }
     const r = rule as Record<string, unknown>
     for (const key of Object.keys(r)) {
-      if (!RULE_KEYS.has(key)) add(key, `unknown key ${JSON.stringify(key)}; known keys are ${[...RULE_KEYS].join(', ')}`)
+      if (!RULE_KEYS.has(key)) add(childField('', key), `unknown key ${JSON.stringify(key)}; known keys are ${[...RULE_KEYS].join(', ')}`)
     }
     if (r.type !== 'gauge' && r.type !== 'counter') add('type', `must be "gauge" or "counter", got ${JSON.stringify(r.type)}`)
     const name = typeof r.name === 'string' && (r.type === 'gauge' || r.type === 'counter') ? metricName(r.name, r.type) : undefined
@@ -160,7 +160,7 @@ export function validateMappings (rules: readonly unknown[]): MappingProblem[] {
         add('labels', `must be a map of label name to path or literal, got ${JSON.stringify(r.labels)}`)
       } else {
         for (const [label, source] of Object.entries(r.labels)) {
-          const field = `labels.${label}`
+          const field = childField('labels', label)
           if (!LABEL_NAME.test(label) || label.startsWith('__')) add(field, `${JSON.stringify(label)} is not a valid label name`)
           else if (label === 'target') add(field, '"target" is reserved: every sample is labelled with its target')
           if (typeof source !== 'string') add(field, `must be a string, got ${JSON.stringify(source)}`)
@@ -174,12 +174,18 @@ export function validateMappings (rules: readonly unknown[]): MappingProblem[] {
         add('valueMap', `must be a map of string to number, got ${JSON.stringify(r.valueMap)}`)
       } else {
         for (const [key, value] of Object.entries(r.valueMap)) {
-          if (typeof value !== 'number' || !Number.isFinite(value)) add(`valueMap.${key}`, `must be a finite number, got ${JSON.stringify(value)}`)
+          if (typeof value !== 'number' || !Number.isFinite(value)) add(childField('valueMap', key), `must be a finite number, got ${JSON.stringify(value)}`)
         }
       }
     }
   })
   return problems
+}
+
+/** `parent.key` for a plain key, `parent["odd key"]` when the key would blur the field (dots, colons, spaces). */
+function childField (parent: string, key: string): string {
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return parent === '' ? key : `${parent}.${key}`
+  return `${parent}[${JSON.stringify(key)}]`
 }
 
 /**

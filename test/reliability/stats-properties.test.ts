@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { FAILURE_REASONS } from '../../agent/errors.ts'
 import { PrometheusExporter } from '../../agent/exporters/prometheus.ts'
-import { compileMappings, MAX_LABEL_VALUE_LENGTH, type MappingRule } from '../../agent/sources/json-mapping.ts'
+import { compileMappings, MAX_LABEL_VALUE_LENGTH, type MappingRule, validateMappings } from '../../agent/sources/json-mapping.ts'
 import { contractToFamilies } from '../../agent/sources/stats-contract.ts'
 import type { CollectResult } from '../../agent/types.ts'
 import { faultDocument } from '../support/fault-server.ts'
@@ -122,7 +122,12 @@ test('arbitrary mapping rules: compiled, or refused with OUTRIGGER_ERR_MAPPING_I
       compiled = compileMappings(rules as MappingRule[])
     } catch (error) {
       assert.equal((error as { code?: string }).code, 'OUTRIGGER_ERR_MAPPING_INVALID', String(error))
-      assert.match((error as Error).message, /rule \d+ [^:]+: /, 'names the rule index and field')
+      const problems = validateMappings(rules)
+      assert.ok(problems.length > 0, 'refused only with a problem to name')
+      for (const problem of problems) {
+        assert.ok((error as Error).message.includes(`rule ${problem.index} ${problem.field}: `), `names rule ${problem.index} and its field ${problem.field}`)
+        assert.ok(problem.field !== '' && !/^[^[]*:/.test(problem.field), `the field reads unambiguously: ${problem.field}`)
+      }
       return
     }
     assertWellFormed(compiled.apply(document, 'app'), ['mapping', 'too_many_series'])
