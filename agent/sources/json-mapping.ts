@@ -255,6 +255,18 @@ function query (path: string, json: unknown): Match[] {
   return results.map((r) => ({ value: r.value, parent: r.parent, key: r.parentProperty, path: r.path }))
 }
 
+/**
+ * `query` relative to one matched element. A filter can fail on one element's shape (`@.x` on a
+ * null): that skips the sample, it does not fail the scrape.
+ */
+function queryElement (path: string, element: unknown, what: string, match: Match): Match[] {
+  try {
+    return query(path, element)
+  } catch (error) {
+    throw new SampleProblem(`${what} could not be evaluated at ${match.path}: ${(error as Error).message}`)
+  }
+}
+
 /** A per-sample problem: the sample is skipped and the rule reports it. */
 class SampleProblem {
   readonly message: string
@@ -331,7 +343,7 @@ function toSample (rule: CompiledRule, match: Match, target: string): ScalarSamp
   let where = match.path
   if (rule.value !== undefined) {
     element = match.value
-    const found = query(rule.value, element)
+    const found = queryElement(rule.value, element, `value ${rule.value}`, match)
     if (found.length !== 1) {
       throw new SampleProblem(`value ${rule.value} ${found.length === 0 ? 'is missing' : `matched ${found.length} values`} in ${match.path}`)
     }
@@ -352,7 +364,7 @@ function labelValue (label: string, source: LabelSource, element: unknown, match
       if (match.key === null) throw new SampleProblem(`label ${label}: ${match.path} has no key`)
       return String(match.key)
     case 'path': {
-      const found = query(source.path, element)
+      const found = queryElement(source.path, element, `label ${label}: ${source.path}`, match)
       if (found.length !== 1) {
         throw new SampleProblem(`label ${label}: ${source.path} ${found.length === 0 ? 'is missing' : `matched ${found.length} values`} at ${match.path}`)
       }

@@ -164,6 +164,20 @@ test('filters in paths work', () => {
   assert.deepEqual(values(result, 'app_busy_queue_depth'), [[{ target: 't', queue: 'email' }, 3]])
 })
 
+test('a filter that fails on one element skips that sample and names it; the others are kept', () => {
+  const mappings = compileMappings([
+    { name: 'depth', type: 'gauge', path: '$.queues[*]', value: '$.depth[?(@.n > 0)].n', labels: { queue: '$.name' } },
+    { name: 'size', type: 'gauge', path: '$.queues[*]', value: '$.size', labels: { queue: '$.meta[?(@.k > 0)].k' } }
+  ])
+  const result = mappings.apply({ queues: [{ name: 'a', depth: [{ n: 4 }], size: 1, meta: [{ k: 7 }] }, { name: 'b', depth: [null], size: 2, meta: [null] }] }, 't')
+  assert.deepEqual(values(result, 'app_depth'), [[{ target: 't', queue: 'a' }, 4]])
+  assert.deepEqual(values(result, 'app_size'), [[{ target: 't', queue: '7' }, 1]])
+  assert.equal(result.failure?.reason, 'mapping')
+  assert.match(result.failure?.message ?? '', /rule 0 \(app_depth\): value \$\.depth\[\?\(@\.n > 0\)\]\.n could not be evaluated at \$\['queues'\]\[1\]/)
+  assert.match(result.failure?.message ?? '', /rule 1 \(app_size\): label queue: \$\.meta\[\?\(@\.k > 0\)\]\.k could not be evaluated at \$\['queues'\]\[1\]/)
+  assert.ok(!(result.failure?.message ?? '').includes('    at '), 'no stack trace')
+})
+
 test('a document that is not an object yields path failures, not exceptions', () => {
   const mappings = compileMappings([{ name: 'a', type: 'gauge', path: '$.a' }])
   for (const notAnObject of [null, 0, 'text', [1, 2]]) {
