@@ -5,8 +5,9 @@
  *
  * Pipeline: spans → batch span processor (bounded queue; full means dropped, never blocking) →
  * {@link CountingSpanExporter} → the OTLP or Jaeger exporter. Exporting happens on the processor's
- * own timer, so a slow or dead collector never slows a probe; its failures are counted and logged
- * at a bounded rate. `close()` flushes what is queued within a deadline and then lets go.
+ * own timer, so a slow or dead collector never slows a probe; every export has a hard deadline
+ * that closes its connection, and failures are counted and logged at a bounded rate. `close()`
+ * flushes what is queued within a deadline, then ends any export still in flight and lets go.
  *
  * The composition root loads this module only when an exporter is configured: with `none` no
  * OpenTelemetry code is loaded at all.
@@ -24,6 +25,7 @@ import type { RunWrapper } from '../pipeline/scheduler.ts'
 import { sourceLabel } from '../pipeline/snapshot.ts'
 import type { CollectResult, MetricFamily, Source } from '../types.ts'
 import { CountingSpanExporter } from './counting-exporter.ts'
+import { DeadlineSpanExporter } from './deadline-exporter.ts'
 import type { ExportFailureLog } from './counting-exporter.ts'
 import { runInSpan } from './run-span.ts'
 import type { OperationSpan, RunSpan, SpanAttributes } from './run-span.ts'
@@ -59,7 +61,7 @@ export interface AgentTracing {
   traceOf (result: CollectResult): RunTrace | undefined
   /** `outrigger_trace_*` families: spans exported, failed and dropped. */
   families (): MetricFamily[]
-  /** Ends tracing: flushes queued spans within {@link CLOSE_DEADLINE_MS}, then stops. Safe to call twice. */
+  /** Ends tracing: flushes queued spans within {@link CLOSE_DEADLINE_MS}, then ends any export still in flight. Safe to call twice. */
   close (): Promise<void>
 }
 
@@ -74,6 +76,8 @@ export interface TracingOptions {
   /** Overrides of the batch processor's timing, for tests. */
   exportDelayMs?: number
   maxQueuedSpans?: number
+  /** How long one export may take, in milliseconds; default {@link EXPORT_TIMEOUT_MS}. For tests. */
+  exportTimeoutMs?: number
 }
 
 /**
@@ -82,7 +86,9 @@ export interface TracingOptions {
  */
 export async function startTracing (settings: TracingSettings, options: TracingOptions): Promise<AgentTracing> {
   const counters = new TraceExportCounters()
-  const exporter = new CountingSpanExporter(options.exporter ?? await loadSpanExporter(settings), counters, options.log)
+  const exportTimeoutMs = options.exportTimeoutMs ?? EXPORT_TIMEOUT_MS
+  const sender = options.exporter ?? await loadSpanExporter(settings, { exportTimeoutMs })
+  const exporter = new CountingSpanExporter(sender, counters, options.log)
   const maxQueueSize = options.maxQueuedSpans ?? MAX_QUEUED_SPANS
   const provider = new TracerProvider({
     sampler: createSampler(settings),
@@ -97,7 +103,7 @@ export async function startTracing (settings: TracingSettings, options: TracingO
       maxQueueSize,
       maxExportBatchSize: Math.min(MAX_EXPORT_BATCH_SPANS, maxQueueSize),
       scheduledDelayMillis: options.exportDelayMs ?? EXPORT_DELAY_MS,
-      exportTimeoutMillis: EXPORT_TIMEOUT_MS,
+      exportTimeoutMillis: exportTimeoutMs,
       selfObsMeterProvider: droppedSpansMeter(counters)
     })]
   })
@@ -135,7 +141,11 @@ export async function startTracing (settings: TracingSettings, options: TracingO
     traceOf: (result) => traces.get(result),
     families: () => counters.families(settings.exporter),
     close: () => {
-      closing ??= withDeadline(provider.shutdown(), CLOSE_DEADLINE_MS)
+      // An export still stuck when the deadline passes is ended here rather than at its own
+      // deadline, so no connection of the exporter outlives close().
+      closing ??= withDeadline(provider.shutdown(), CLOSE_DEADLINE_MS).then(() => {
+        if (sender instanceof DeadlineSpanExporter) sender.abort()
+      })
       return closing
     }
   }
