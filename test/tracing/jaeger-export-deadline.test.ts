@@ -82,32 +82,34 @@ async function closed (socket: Socket): Promise<void> {
   if (!socket.destroyed) await once(socket, 'close')
 }
 
-const MODE_TITLES = {
-  hang: 'a Jaeger collector that never answers: the export fails at its deadline and is counted, the agent closes the socket, runs go on, close() completes',
-  trickle: 'a Jaeger collector that answers 200 and trickles the body: the agent closes the socket at the request deadline, runs go on, close() completes'
+/** A stuck collector: the first export's socket is closed by the agent, runs go on, close() completes. */
+async function stuckCollector (t: TestContext, mode: 'hang' | 'trickle'): Promise<void> {
+  const collector = await startCollector(t, mode)
+  const tracing = await startTracing(settingsFor(collector.endpoint), { log: { warn: () => {} }, serviceVersion: '1', exportDelayMs: 10, exportTimeoutMs: DEADLINE_MS })
+  t.after(() => tracing.close())
+
+  await run(tracing)
+  await waitUntil(() => collector.sockets.length >= 1, { what: 'the first export to reach the collector' })
+  // While that export is stuck, runs go on.
+  for (let i = 0; i < 3; i++) await run(tracing)
+  // The collector never closes a connection: only the agent can have closed this one.
+  await closed(collector.sockets[0] as Socket)
+  if (mode === 'hang') {
+    await waitUntil(() => counter(tracing, 'outrigger_trace_export_failures_total') >= 1, { what: 'the failed export to be counted' })
+    assert.ok(counter(tracing, 'outrigger_trace_spans_exported_total', 'failure') >= 1)
+  }
+  // A trickled 200 reads as a success to the Jaeger client; what matters is that the socket does not stay.
+  await tracing.close()
+  await Promise.all(collector.sockets.map(closed))
 }
 
-for (const mode of ['hang', 'trickle'] as const) {
-  test(MODE_TITLES[mode], { timeout: 60_000 }, async (t) => {
-    const collector = await startCollector(t, mode)
-    const tracing = await startTracing(settingsFor(collector.endpoint), { log: { warn: () => {} }, serviceVersion: '1', exportDelayMs: 10, exportTimeoutMs: DEADLINE_MS })
-    t.after(() => tracing.close())
+test('a Jaeger collector that never answers: the export fails at its deadline and is counted, the agent closes the socket, runs go on, close() completes', { timeout: 60_000 }, async (t) => {
+  await stuckCollector(t, 'hang')
+})
 
-    await run(tracing)
-    await waitUntil(() => collector.sockets.length >= 1, { what: 'the first export to reach the collector' })
-    // While that export is stuck, runs go on.
-    for (let i = 0; i < 3; i++) await run(tracing)
-    // The collector never closes a connection: only the agent can have closed this one.
-    await closed(collector.sockets[0] as Socket)
-    if (mode === 'hang') {
-      await waitUntil(() => counter(tracing, 'outrigger_trace_export_failures_total') >= 1, { what: 'the failed export to be counted' })
-      assert.ok(counter(tracing, 'outrigger_trace_spans_exported_total', 'failure') >= 1)
-    }
-    // A trickled 200 reads as a success to the Jaeger client; what matters is that the socket does not stay.
-    await tracing.close()
-    await Promise.all(collector.sockets.map(closed))
-  })
-}
+test('a Jaeger collector that answers 200 and trickles the body: the agent closes the socket at the request deadline, runs go on, close() completes', { timeout: 60_000 }, async (t) => {
+  await stuckCollector(t, 'trickle')
+})
 
 test('after a Jaeger export missed its deadline, the next export goes through', { timeout: 60_000 }, async (t) => {
   const collector = await startCollector(t, 'hang')
