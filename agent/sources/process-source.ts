@@ -8,7 +8,7 @@
  * with `maxage: 0`). Elsewhere (macOS, Windows) pidusage is the portable reader: CPU seconds (user
  * and system together), resident memory and start time, for `pid` and `pidfile` selectors.
  */
-import pidusage from 'pidusage'
+import type pidusage from 'pidusage'
 import { OutriggerError } from '../errors.ts'
 import type { CollectResult, MetricFamily, ScalarSample, Source } from '../types.ts'
 import { describeSelector, findProcess, readPidfile } from './process-finder.ts'
@@ -59,6 +59,14 @@ interface Followed {
 
 /** pidusage derives the start time from "now − elapsed", so it wobbles by a few milliseconds between reads. */
 const PIDUSAGE_START_TOLERANCE_MS = 1000
+
+/**
+ * pidusage, imported at its first use: on Linux the source reads procfs and never calls it, and
+ * pidusage loads `child_process` and its own helpers (about 1 MiB of an idle agent's memory).
+ */
+async function loadPidusage (): Promise<typeof pidusage> {
+  return (await import('pidusage')).default
+}
 
 /**
  * Reads the target process's usage on every run. The pid is resolved once and followed; it is resolved
@@ -118,7 +126,8 @@ export class ProcessSource implements Source {
   async close (): Promise<void> {
     if (this.#usedPidusage) {
       this.#usedPidusage = false
-      pidusage.clear()
+      const usage = await loadPidusage()
+      usage.clear()
     }
   }
 
@@ -205,7 +214,7 @@ export class ProcessSource implements Source {
     this.#usedPidusage = true
     let stat: pidusage.Status
     try {
-      stat = await pidusage(pid)
+      stat = await (await loadPidusage())(pid)
     } catch (error) {
       signal.throwIfAborted()
       this.#followed = undefined
