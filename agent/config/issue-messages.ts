@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod'
 import { closestKey } from './closest-key.ts'
+import { formatConfigPath } from './config-problem.ts'
 import { describeValue } from './describe-value.ts'
 
 const TYPE_NAMES: Readonly<Record<string, string>> = {
@@ -86,10 +87,43 @@ export function knownKeysAt (schema: z.ZodType, path: ReadonlyArray<PropertyKey>
   return def?.type === 'object' ? Object.keys(def.shape ?? {}) : []
 }
 
-/** "unknown key `x`" with the nearest accepted key, or the list of accepted keys when none is near. */
-export function unknownKeyMessage (key: string, known: readonly string[]): string {
+/** Where an unknown key was probably meant to go: a close key of an enclosing object. */
+export interface OuterKey {
+  key: string
+  /** The enclosing object's path, as printed (`targets[0].probes[0]`), or '' for the top level. */
+  at: string
+}
+
+/** How many enclosing objects to search: a key put one level too deep is the common slip. */
+const OUTER_LEVELS = 2
+
+/**
+ * A key close to `key` in one of the nearest objects enclosing `path` (`timeout` written inside
+ * `http:` when it belongs to the probe), for when the object at `path` has none.
+ */
+export function closestOuterKey (schema: z.ZodType, path: ReadonlyArray<string | number>, key: string): OuterKey | undefined {
+  let levels = 0
+  for (let depth = path.length - 1; depth >= 0 && levels < OUTER_LEVELS; depth--) {
+    const outer = path.slice(0, depth)
+    const known = knownKeysAt(schema, outer)
+    if (known.length === 0) continue
+    levels++
+    const suggestion = closestKey(key, known)
+    if (suggestion !== undefined) return { key: suggestion, at: formatConfigPath(outer) }
+  }
+  return undefined
+}
+
+/**
+ * "unknown key `x`" with the nearest accepted key, else the close key of an enclosing object, else
+ * the list of accepted keys.
+ */
+export function unknownKeyMessage (key: string, known: readonly string[], outer?: OuterKey): string {
   const suggestion = closestKey(key, known)
   if (suggestion !== undefined) return `unknown key \`${key}\`; did you mean \`${suggestion}\`?`
+  if (outer !== undefined) {
+    return `unknown key \`${key}\` here; did you mean \`${outer.key}\`, which belongs ${outer.at === '' ? 'at the top level' : `in \`${outer.at}\``}?`
+  }
   if (known.length === 0) return `unknown key \`${key}\``
   return `unknown key \`${key}\`; expected one of ${known.map((name) => `\`${name}\``).join(', ')}`
 }

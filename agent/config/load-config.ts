@@ -15,7 +15,7 @@ import { deepFreeze } from './deep-freeze.ts'
 import { expandEnvironment } from './env-expansion.ts'
 import { resolveTracingSettings } from './tracing-settings.ts'
 import type { Environment } from './env-expansion.ts'
-import { configErrorMap, knownKeysAt, unknownKeyMessage } from './issue-messages.ts'
+import { closestOuterKey, configErrorMap, knownKeysAt, unknownKeyMessage } from './issue-messages.ts'
 import { findNode, positionOf } from './yaml-locations.ts'
 
 /** Largest config file read, in bytes. A config is a page or two; anything near this is a wrong path. */
@@ -203,7 +203,7 @@ function problemsFromIssue (
     return issue.keys.map((key) => ({
       code: 'OUTRIGGER_ERR_CONFIG_INVALID',
       path: formatConfigPath([...path, key]),
-      message: unknownKeyMessage(key, known),
+      message: unknownKeyMessage(key, known, closestOuterKey(schema, path, key)),
       ...at([...path, key], findNode(doc, path, key))
     }))
   }

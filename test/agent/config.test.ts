@@ -115,6 +115,20 @@ test('each kind of problem is reported with its path, file, line and column', as
       message: /unknown key `intervall`; did you mean `interval`\?/
     },
     {
+      name: 'a key one level too deep points to where it belongs',
+      text: 'targets:\n  - name: app\n    probes:\n      - name: up\n        tcp: { address: "127.0.0.1:8000", timout: 2s }\n',
+      path: 'targets[0].probes[0].tcp.timout',
+      line: 5,
+      message: /unknown key `timout` here; did you mean `timeout`, which belongs in `targets\[0\]\.probes\[0\]`\?/
+    },
+    {
+      name: 'with no close key anywhere near, the accepted keys are listed',
+      text: 'targets:\n  - name: app\n    probes:\n      - name: up\n        tcp: { address: "127.0.0.1:8000", zzzzzz: 1 }\n',
+      path: 'targets[0].probes[0].tcp.zzzzzz',
+      line: 5,
+      message: /unknown key `zzzzzz`; expected one of `address`/
+    },
+    {
       name: 'duplicate target name',
       text: `${TARGET}  - name: app\n    process: { pid: 1 }\n`,
       path: 'targets[1].name',
