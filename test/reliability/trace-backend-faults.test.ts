@@ -6,13 +6,37 @@
  * seen, by test/tracing/jaeger-export-deadline.test.ts.)
  */
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { stringify } from 'yaml'
-import { startFaultServer, type FaultMode } from '../support/fault-server.ts'
+import { startFaultServer, type FaultMode, type FaultServer } from '../support/fault-server.ts'
 import { waitUntil } from '../support/wait.ts'
-import { sampleValue, startInProcessAgent } from './in-process-agent.ts'
+import { sampleValue, startInProcessAgent, type InProcessAgent } from './in-process-agent.ts'
 
 const BACKEND_FAULTS: FaultMode[] = ['hang', 'trickle', 'status-500', 'huge-body']
+
+/**
+ * An agent probing one target and exporting to `backend`, whose first export has reached it:
+ * while that export is stuck or failing, runs go on and `/metrics` answers.
+ */
+async function agentExportingTo (t: TestContext, mode: FaultMode, app: FaultServer, backend: FaultServer, tracing: { exporter: string, endpoint: string }, env: Record<string, string>): Promise<InProcessAgent> {
+  const running = await startInProcessAgent(t, stringify({
+    server: { listen: '127.0.0.1:0' },
+    defaults: { interval: '10m', timeout: '5s' },
+    tracing,
+    targets: [{ name: 'app', stats: { url: `${app.url}/stats` }, probes: [{ name: 'port', tcp: { address: app.address } }] }]
+  }), { env })
+  const { agent, get } = running
+  await agent.collectNow()
+  // The first export goes out on the batch processor's timer; wait until the backend has it.
+  await waitUntil(() => backend.requests >= 1, { what: `${mode}: the first export to reach the backend`, timeoutMs: 30_000 })
+  for (let i = 0; i < 3; i++) await agent.collectNow()
+  const metrics = await get('/metrics')
+  assert.equal(metrics.status, 200, mode)
+  assert.equal(sampleValue(metrics.body, 'probe_success', 'target="app",probe="port"'), 1, mode)
+  assert.equal(sampleValue(metrics.body, 'outrigger_source_up', 'target="app",source="stats"'), 1, mode)
+  assert.ok((sampleValue(metrics.body, 'outrigger_source_runs_total', 'target="app",source="tcp/port"') ?? 0) >= 4, `${mode}: every run completed`)
+  return running
+}
 
 test('a trace backend that hangs, trickles, fails or floods: probing and /metrics carry on, failures are counted, shutdown is not held up', { timeout: 120_000 }, async (t) => {
   const app = await startFaultServer()
@@ -20,25 +44,8 @@ test('a trace backend that hangs, trickles, fails or floods: probing and /metric
   await Promise.all(BACKEND_FAULTS.map(async (mode) => {
     const backend = await startFaultServer({ mode })
     t.after(() => backend.close())
-    const { agent, get } = await startInProcessAgent(t, stringify({
-      server: { listen: '127.0.0.1:0' },
-      defaults: { interval: '10m', timeout: '5s' },
-      tracing: { exporter: 'otlp', endpoint: backend.url },
-      targets: [{ name: 'app', stats: { url: `${app.url}/stats` }, probes: [{ name: 'port', tcp: { address: app.address } }] }]
-    }), { env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: backend.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' } })
-
-    const runs = async (): Promise<number> => sampleValue((await get('/metrics')).body, 'outrigger_source_runs_total', 'target="app",source="tcp/port"') ?? 0
-    await agent.collectNow()
-    // The first export goes out on the batch processor's timer; wait until the backend has it.
-    await waitUntil(() => backend.requests >= 1, { what: `${mode}: the first export to reach the backend`, timeoutMs: 30_000 })
-    // While that export is stuck or failing, runs go on and /metrics answers.
-    for (let i = 0; i < 3; i++) await agent.collectNow()
-    const metrics = await get('/metrics')
-    assert.equal(metrics.status, 200, mode)
-    assert.equal(sampleValue(metrics.body, 'probe_success', 'target="app",probe="port"'), 1, mode)
-    assert.equal(sampleValue(metrics.body, 'outrigger_source_up', 'target="app",source="stats"'), 1, mode)
-    assert.ok(await runs() >= 4, `${mode}: every run completed`)
-
+    const { agent, get } = await agentExportingTo(t, mode, app, backend, { exporter: 'otlp', endpoint: backend.url },
+      { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: backend.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' })
     await waitUntil(async () => (sampleValue((await get('/metrics')).body, 'outrigger_trace_export_failures_total', 'exporter="otlp"') ?? 0) >= 1,
       { what: `${mode}: the failed export to be counted`, timeoutMs: 30_000 })
     if (mode === 'huge-body') {
@@ -58,24 +65,9 @@ test('a Jaeger collector that hangs, trickles or fails: probing and /metrics car
     const backend = await startFaultServer({ mode })
     t.after(() => backend.close())
     const endpoint = `${backend.url}/api/traces`
-    const { agent, get } = await startInProcessAgent(t, stringify({
-      server: { listen: '127.0.0.1:0' },
-      defaults: { interval: '10m', timeout: '5s' },
-      tracing: { exporter: 'jaeger', endpoint },
-      targets: [{ name: 'app', stats: { url: `${app.url}/stats` }, probes: [{ name: 'port', tcp: { address: app.address } }] }]
-    }), { env: { OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_JAEGER_ENDPOINT: endpoint } })
-
-    const runs = async (): Promise<number> => sampleValue((await get('/metrics')).body, 'outrigger_source_runs_total', 'target="app",source="tcp/port"') ?? 0
+    const { agent, get } = await agentExportingTo(t, mode, app, backend, { exporter: 'jaeger', endpoint },
+      { OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_JAEGER_ENDPOINT: endpoint })
     const exported = async (result: string): Promise<number> => sampleValue((await get('/metrics')).body, 'outrigger_trace_spans_exported_total', `exporter="jaeger",result="${result}"`) ?? 0
-    await agent.collectNow()
-    await waitUntil(() => backend.requests >= 1, { what: `${mode}: the first export to reach the collector`, timeoutMs: 30_000 })
-    for (let i = 0; i < 3; i++) await agent.collectNow()
-    const metrics = await get('/metrics')
-    assert.equal(metrics.status, 200, mode)
-    assert.equal(sampleValue(metrics.body, 'probe_success', 'target="app",probe="port"'), 1, mode)
-    assert.equal(sampleValue(metrics.body, 'outrigger_source_up', 'target="app",source="stats"'), 1, mode)
-    assert.ok(await runs() >= 4, `${mode}: every run completed`)
-
     if (mode === 'trickle') {
       // The Jaeger client takes a 200 head as success and reads the body on; the request deadline
       // then ends the connection.
