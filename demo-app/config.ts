@@ -170,8 +170,8 @@ const ENV_SCHEMAS = {
 type EnvName = keyof typeof ENV_SCHEMAS
 type EnvValues = { [K in EnvName]?: z.output<typeof ENV_SCHEMAS[K]> }
 
-/** Variables read by other parts of the product, so a shared environment raises no warning. */
-const OTHER_KNOWN = new Set(['UPSTREAM_LATENCY_MS'])
+/** Variables read by other parts of the product (the upstream, `npm start`), so a shared environment raises no warning. */
+const OTHER_KNOWN = new Set(['UPSTREAM_LATENCY_MS', 'UPSTREAM_PORT'])
 /** Prefixes of the app's own variables: an unknown name with one of these is probably a typo. */
 const OWN_PREFIXES = ['DEMO_', 'DB_', 'CACHE_', 'UPSTREAM_', 'SEED_', 'EMBEDDED_DB_']
 

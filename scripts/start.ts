@@ -27,7 +27,11 @@ let stopping = false
 
 /** Starts a part; its log lines at warn and above reach the terminal, prefixed by its name. */
 function startPart (name: string, script: string, args: string[], env: Record<string, string>): Part {
-  const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  // Each part in a process group of its own: Ctrl-C in a terminal signals the whole foreground
+  // group, and a part that got SIGINT from the terminal and SIGTERM from stop() would take the
+  // second as "exit now" and skip its graceful shutdown. This process alone hears Ctrl-C and
+  // stops each part once.
+  const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   const part: Part = { name, child, output: [] }
   const show = (chunk: Buffer): void => {
     for (const line of chunk.toString().split('\n')) {
@@ -82,6 +86,15 @@ async function stop (code: number): Promise<void> {
 
 process.on('SIGINT', () => { void stop(0) })
 process.on('SIGTERM', () => { void stop(0) })
+// The parts no longer share the terminal's process group, so a closed terminal reaches them only
+// through this process.
+process.on('SIGHUP', () => { void stop(0) })
+// However this process ends, no part outlives it.
+process.on('exit', () => {
+  for (const part of parts) {
+    if (part.child.exitCode === null && part.child.signalCode === null) part.child.kill('SIGKILL')
+  }
+})
 
 try {
   let databaseUrl = process.env.DATABASE_URL

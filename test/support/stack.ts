@@ -23,9 +23,18 @@ export interface Child {
   stop (graceMs?: number): Promise<number | null>
 }
 
+/** How {@link startChild} starts the child. */
+export interface ChildOptions {
+  /**
+   * In a process group of its own, as a shell starts a job: `process.kill(-child.process.pid, …)`
+   * then signals the whole group, as Ctrl-C in a terminal does. `stop()` still signals the child alone.
+   */
+  processGroup?: boolean
+}
+
 /** Starts `command args` with its output captured; the child dies with the test process. */
-export function startChild (name: string, command: string, args: string[], env: Record<string, string | undefined> = {}): Child {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export function startChild (name: string, command: string, args: string[], env: Record<string, string | undefined> = {}, options: ChildOptions = {}): Child {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.processGroup === true })
   const output: string[] = []
   const keep = (chunk: Buffer): void => {
     output.push(`[${name}] ${chunk.toString()}`)
