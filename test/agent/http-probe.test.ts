@@ -10,6 +10,7 @@ import { HttpProbe } from '../../agent/sources/http-probe.ts'
 import type { HttpProbeOptions } from '../../agent/sources/http-probe.ts'
 import { assertFailure, assertSuccess, deadline, sampleValue as value } from '../support/collect-assertions.ts'
 import { createSelfSignedCertificate } from '../support/tls-fixtures.ts'
+import { waitUntil } from '../support/wait.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -129,7 +130,7 @@ test('a server that never answers fails with timeout at the deadline, then an an
   const failed = await instance.collect(AbortSignal.timeout(200))
   assertFailure(failed, 'timeout')
   // The hung request's connection is closed, not left behind.
-  await waitFor(async () => (await connectionCount(server)) === 0)
+  await waitUntil(async () => (await connectionCount(server)) === 0, { what: 'the hung request\'s connection to close' })
   answer = true
   assertSuccess(await instance.collect(deadline()))
 })
@@ -260,13 +261,4 @@ test('https: an untrusted certificate fails with tls, then a trusted one succeed
 
 async function connectionCount (server: http.Server): Promise<number> {
   return await new Promise((resolve, reject) => server.getConnections((error, count) => error == null ? resolve(count) : reject(error)))
-}
-
-/** Polls `condition` until it holds or 5 s pass. */
-async function waitFor (condition: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + 5000
-  while (!(await condition())) {
-    if (Date.now() > until) assert.fail('condition not reached within 5 s')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }

@@ -8,6 +8,7 @@ import type { PostgresProbeOptions } from '../../agent/sources/postgres-probe.ts
 import { assertFailure, assertSuccess, deadline, sampleValue as value } from '../support/collect-assertions.ts'
 import { startPostgres } from '../support/postgres.ts'
 import type { PostgresHandle } from '../support/postgres.ts'
+import { waitUntil } from '../support/wait.ts'
 
 async function database (t: TestContext): Promise<PostgresHandle> {
   const db = await startPostgres()
@@ -103,13 +104,13 @@ test('a query slower than the deadline fails with timeout and its session is clo
   assertFailure(failed, 'timeout')
   assert.match(failed.failure?.message ?? '', /query/)
   // The probe's session ends: nothing is left running pg_sleep on the server.
-  await waitFor(async () => {
+  await waitUntil(async () => {
     const { rows } = await sql.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2',
       [db.database, POSTGRES_PROBE_APPLICATION_NAME]
     )
     return rows[0]?.n === 0
-  })
+  }, { what: 'the probe session to end on the server', timeoutMs: 10_000 })
   await sql.query('UPDATE probe_delay SET seconds = 0')
   assertSuccess(await instance.collect(deadline()))
 })
@@ -134,12 +135,3 @@ test('a stopped server fails with refused, then succeeds once it is started agai
   await db.start()
   assertSuccess(await instance.collect(deadline()))
 })
-
-/** Polls `condition` until it holds or 10 s pass. */
-async function waitFor (condition: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + 10_000
-  while (!(await condition())) {
-    if (Date.now() > until) assert.fail('condition not reached within 10 s')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}

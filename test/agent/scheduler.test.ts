@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Scheduler } from '../../agent/pipeline/scheduler.ts'
 import type { CollectResult, Source } from '../../agent/types.ts'
+import { waitUntil } from '../support/wait.ts'
 
 /** A source whose runs are controlled by the test. */
 class FakeSource implements Source {
@@ -34,29 +35,13 @@ class FakeSource implements Source {
   }
 }
 
-function waitFor (condition: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (condition()) {
-        resolve()
-      } else if (Date.now() > end) {
-        reject(new Error(`timed out waiting for ${what}`))
-      } else {
-        setTimeout(check, 5)
-      }
-    }
-    check()
-  })
-}
-
 test('runs each source repeatedly and reports every run', async (t) => {
   const source = new FakeSource('a', 0.02, 0.01, async () => ({ families: [] }))
   const runs: CollectResult[] = []
   const scheduler = new Scheduler([source], { onRun: (_s, result) => runs.push(result), jitter: 0 })
   t.after(() => scheduler.stop())
   scheduler.start()
-  await waitFor(() => runs.length >= 3, 'three runs')
+  await waitUntil(() => runs.length >= 3, { what: 'three runs', intervalMs: 5 })
   assert.ok(runs.every((run) => run.failure === undefined))
 })
 
@@ -68,7 +53,7 @@ test('a source that ignores its deadline is reported as a timeout and never over
   const scheduler = new Scheduler([source], { onRun: (_s, result) => runs.push(result), jitter: 0, graceMs: 10 })
   t.after(async () => { release?.(); await scheduler.stop() })
   scheduler.start()
-  await waitFor(() => runs.length >= 3, 'three runs to give up')
+  await waitUntil(() => runs.length >= 3, { what: 'three runs to give up', intervalMs: 5 })
   assert.ok(runs.every((run) => run.failure?.reason === 'timeout'))
   assert.match(runs[2]?.failure?.message ?? '', /previous run overran/)
   assert.equal(source.calls, 1, 'collect is not called again while the overrunning call is unsettled')
@@ -86,7 +71,7 @@ test('a source that throws becomes an internal failure, and the loop goes on', a
   const scheduler = new Scheduler([source], { onRun: (_s, result) => runs.push(result), jitter: 0 })
   t.after(() => scheduler.stop())
   scheduler.start()
-  await waitFor(() => runs.length >= 2, 'a second run')
+  await waitUntil(() => runs.length >= 2, { what: 'a second run', intervalMs: 5 })
   assert.deepEqual(runs[0]?.failure, { reason: 'internal', message: 'bug' })
   assert.equal(runs[1]?.failure, undefined)
 })
@@ -110,7 +95,7 @@ test('stop() aborts runs in flight, reports nothing more, and lets the process e
   const runs: CollectResult[] = []
   const scheduler = new Scheduler([source], { onRun: (_s, result) => runs.push(result), jitter: 0 })
   scheduler.start()
-  await waitFor(() => source.calls === 1, 'the run to start')
+  await waitUntil(() => source.calls === 1, { what: 'the run to start', intervalMs: 5 })
   await scheduler.stop()
   await scheduler.stop()
   assert.ok(seenAbort)

@@ -7,6 +7,7 @@ import { once } from 'node:events'
 import { TcpProbe } from '../../agent/sources/tcp-probe.ts'
 import type { TcpProbeOptions } from '../../agent/sources/tcp-probe.ts'
 import { assertFailure, assertSuccess, deadline, sampleValue as value } from '../support/collect-assertions.ts'
+import { waitUntil } from '../support/wait.ts'
 
 /** Starts a TCP server on 127.0.0.1:0 and closes it, with every connection, after the test. */
 async function listen (t: TestContext, onConnection: (socket: net.Socket) => void, port = 0): Promise<{ server: net.Server, port: number }> {
@@ -40,7 +41,7 @@ test('a listening port succeeds, labelled from config, and the connection is clo
   assert.equal(instance.kind, 'tcp')
   assert.deepEqual(result.families.map((f) => f.name), ['probe_success', 'probe_duration_seconds', 'probe_dns_lookup_time_seconds'])
   for (const family of result.families) assert.deepEqual(family.samples[0]?.labels, { target: 'db', probe: 'port' })
-  await waitFor(() => closed === 1)
+  await waitUntil(() => closed === 1, { what: 'the probe to close its connection' })
 })
 
 test('a closed port fails with refused, then a server on that port succeeds', async (t) => {
@@ -107,12 +108,3 @@ test('a server that never answers fails with timeout at the deadline, then an an
 test('an expect that is not a regular expression is refused at construction', () => {
   assert.throws(() => probe(1, { expect: '(' }), { code: 'OUTRIGGER_ERR_CONFIG_INVALID' })
 })
-
-/** Polls `condition` until it holds or 5 s pass. */
-async function waitFor (condition: () => boolean): Promise<void> {
-  const until = Date.now() + 5000
-  while (!condition()) {
-    if (Date.now() > until) assert.fail('condition not reached within 5 s')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}

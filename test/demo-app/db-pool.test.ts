@@ -4,7 +4,8 @@ import pg from 'pg'
 import { DemoAppError } from '../../demo-app/errors.ts'
 import { isConnectionError } from '../../demo-app/plugins/db-pool.ts'
 import { startPostgres } from '../support/postgres.ts'
-import { startTestApp, waitFor } from './test-app.ts'
+import { waitUntil } from '../support/wait.ts'
+import { startTestApp } from './test-app.ts'
 
 test('the optimized pool keeps `cores` connections warm from the start', async (t) => {
   const { app } = await startTestApp(t, { env: { DB_POOL_MIN: '3' } })
@@ -30,7 +31,7 @@ test('pool stats move under concurrent load: total, idle, waiting and the acquir
   await blocker.query('LOCK TABLE items IN ACCESS EXCLUSIVE MODE')
 
   const responses = Promise.all(Array.from({ length: 5 }, (_, i) => app.inject(`/api/items?limit=${i + 1}`)))
-  await waitFor(() => app.db.stats().waiting === 2, 'two requests waiting for a connection')
+  await waitUntil(() => app.db.stats().waiting === 2, { what: 'two requests waiting for a connection' })
   const busy = app.db.stats()
   assert.equal(busy.total, 3)
   assert.equal(busy.idle, 0)
@@ -51,7 +52,7 @@ test('an exhausted pool answers 503 with a JSON error after the acquire timeout'
   let release: () => void = () => {}
   const held = new Promise<void>((resolve) => { release = resolve })
   const holders = [app.db.withClient(() => held), app.db.withClient(() => held)]
-  await waitFor(() => app.db.stats().idle === 0 && app.db.stats().total === 2, 'both connections checked out')
+  await waitUntil(() => app.db.stats().idle === 0 && app.db.stats().total === 2, { what: 'both connections checked out' })
 
   const res = await app.inject('/api/items/1')
   assert.equal(res.statusCode, 503)
@@ -107,10 +108,10 @@ test('Postgres stopped mid-test: 503 with the reason, then recovery without rest
   assert.ok(app.db.stats().errors > 0)
 
   await db.start()
-  await waitFor(async () => (await app.inject('/health')).statusCode === 200, '/health to recover', 30_000)
+  await waitUntil(async () => (await app.inject('/health')).statusCode === 200, { what: '/health to recover', timeoutMs: 30_000 })
   assert.equal((await app.inject('/api/items/2')).json().id, 2)
   assert.equal((await app.inject('/api/items/1')).statusCode, 200, 'the cached item is still served')
-  await waitFor(() => app.db.stats().total >= 2, 'warm connections refilled')
+  await waitUntil(() => app.db.stats().total >= 2, { what: 'warm connections refilled' })
 })
 
 test('connection failures are told apart from SQL errors and bugs', () => {

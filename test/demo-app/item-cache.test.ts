@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import pg from 'pg'
 import { ReadThroughCache } from '../../demo-app/plugins/item-cache.ts'
-import { startTestApp, waitFor } from './test-app.ts'
+import { waitUntil } from '../support/wait.ts'
+import { startTestApp } from './test-app.ts'
 
 test('N reads of one id make 1 miss and N-1 hits, and one database query', async (t) => {
   const { app } = await startTestApp(t)
@@ -48,7 +49,7 @@ test('single-flight: 100 concurrent misses of one id make one database query', a
 
   const queriesBefore = app.db.queries
   const responses = Promise.all(Array.from({ length: 100 }, () => app.inject('/api/items/21')))
-  await waitFor(() => app.itemCache.details().misses === 100, '100 cache misses')
+  await waitUntil(() => app.itemCache.details().misses === 100, { what: '100 cache misses' })
   await blocker.query('COMMIT')
   await blocker.end()
   const answered = await responses

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { test, type TestContext } from 'node:test'
 import { startPostgres } from '../support/postgres.ts'
-import { waitFor } from './test-app.ts'
+import { waitUntil } from '../support/wait.ts'
 
 const MAIN = fileURLToPath(new URL('../../demo-app/main.ts', import.meta.url))
 
@@ -71,9 +71,9 @@ test('SIGTERM: in-flight requests finish, the pool closes, the process exits 0 b
   assert.equal((await fetch(`${url}/health`)).status, 200)
 
   const inFlight = fetch(`${url}/api/upstream/quote`)
-  await waitFor(() => upstream.held.length === 1, 'the request to reach the upstream')
+  await waitUntil(() => upstream.held.length === 1, { what: 'the request to reach the upstream' })
   run.child.kill('SIGTERM')
-  await waitFor(() => run.messages.includes('shutting down'), 'the app to start shutting down')
+  await waitUntil(() => run.messages.includes('shutting down'), { what: 'the app to start shutting down' })
   // The app stays up for the request in flight; answer it now.
   upstream.held[0]?.writeHead(200, { 'content-type': 'application/json' }).end('{"quote":1}')
   const res = await inFlight
@@ -89,7 +89,7 @@ test('SIGTERM with a request that never ends: exit 1 at the shutdown deadline', 
   const run = runMain(t, { DATABASE_URL: pg.url, UPSTREAM_URL: upstream.url, SEED_ROWS: '0', SHUTDOWN_TIMEOUT_MS: '300', UPSTREAM_TIMEOUT_MS: '600000' })
   const url = await run.listening
   const stuck = fetch(`${url}/api/upstream/quote`).catch(() => undefined)
-  await waitFor(() => upstream.held.length === 1, 'the request to reach the upstream')
+  await waitUntil(() => upstream.held.length === 1, { what: 'the request to reach the upstream' })
   run.child.kill('SIGTERM')
   assert.equal(await run.exited, 1)
   await stuck

@@ -50,12 +50,3 @@ export async function startTestApp (t: TestContext, options: TestAppOptions = {}
   cleanups.push(() => app.close())
   return { app, config, pg, upstream }
 }
-
-/** Polls `condition` every 10 ms until it holds, or fails after `timeoutMs`. */
-export async function waitFor (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { DemoAppError } from '../../demo-app/errors.ts'
 import { startUpstream, type RunningUpstream } from '../../demo-app/upstream/server.ts'
-import { startTestApp, waitFor } from './test-app.ts'
+import { waitUntil } from '../support/wait.ts'
+import { startTestApp } from './test-app.ts'
 
 test('GET /api/upstream/quote answers with the upstream JSON, passing ?delay on', async (t) => {
   const { app } = await startTestApp(t)
@@ -42,8 +43,8 @@ test('concurrent requests show in running and pending, capped at UPSTREAM_CONNEC
   const held = await fakeUpstream(t, (res) => { held.waiting.push(res) })
   const { app } = await startTestApp(t, { env: { UPSTREAM_CONNECTIONS: '2' }, upstream: held.upstream })
   const responses = Promise.all(Array.from({ length: 4 }, () => app.inject('/api/upstream/quote')))
-  await waitFor(() => held.waiting.length === 2, 'two requests at the upstream')
-  await waitFor(() => app.upstream.stats().pending === 2, 'two requests pending')
+  await waitUntil(() => held.waiting.length === 2, { what: 'two requests at the upstream' })
+  await waitUntil(() => app.upstream.stats().pending === 2, { what: 'two requests pending' })
   const busy = app.upstream.stats()
   assert.equal(busy.running, 2)
   assert.equal(busy.connections, 2)

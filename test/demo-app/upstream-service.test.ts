@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { loadUpstreamConfig } from '../../demo-app/upstream/config.ts'
 import { startUpstream } from '../../demo-app/upstream/server.ts'
-import { waitFor } from './test-app.ts'
+import { waitUntil } from '../support/wait.ts'
 
 test('the upstream answers /quote with JSON after the configured latency, or ?delay', async (t) => {
   const upstream = await startUpstream({ latencyMs: 5 })
@@ -32,7 +32,7 @@ test('the upstream can be told to fail, rejects bad parameters, and has a health
 test('close() drops delayed answers and is safe to call twice', async () => {
   const upstream = await startUpstream()
   const pending = fetch(`${upstream.url}/quote?delay=60000`).then(() => 'answered', () => 'dropped')
-  await waitFor(() => upstream.waiting === 1, 'the request to reach the upstream')
+  await waitUntil(() => upstream.waiting === 1, { what: 'the request to reach the upstream' })
   await Promise.all([upstream.close(), upstream.close()])
   assert.equal(await pending, 'dropped')
 })

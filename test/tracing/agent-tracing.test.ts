@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict'
 import type { IncomingHttpHeaders } from 'node:http'
 import { test } from 'node:test'
-import { setTimeout as delay } from 'node:timers/promises'
 import pino from 'pino'
 import { startAgent } from '../../agent/agent.ts'
 import type { RunningAgent } from '../../agent/agent.ts'
@@ -15,6 +14,7 @@ import { freePort, startPostgres } from '../support/postgres.ts'
 import { startTraceReceiver } from '../support/trace-receiver.ts'
 import type { ReceivedSpan, TraceReceiver } from '../support/trace-receiver.ts'
 import { startFixtureApp, type FixtureApp } from '../support/fixture-app.ts'
+import { waitUntil } from '../support/wait.ts'
 
 type After = { after: (fn: () => Promise<void>) => void }
 
@@ -285,13 +285,11 @@ targets:
         http: { url: http://127.0.0.1:${app.port}/health }
 `)
   await agent.collectNow()
-  const deadline = Date.now() + 20_000
-  let body = await metrics(agent)
-  while (!/^outrigger_trace_export_failures_total\{exporter="otlp"\} [1-9]/m.test(body)) {
-    assert.ok(Date.now() < deadline, `no export failure counted:\n${body.split('\n').filter((line) => line.startsWith('outrigger_trace')).join('\n')}`)
-    await delay(50) // a poll interval, not a synchronisation: the loop waits for the counter
-    body = await metrics(agent)
-  }
+  let last = ''
+  const body = await waitUntil(async () => {
+    last = await metrics(agent)
+    return /^outrigger_trace_export_failures_total\{exporter="otlp"\} [1-9]/m.test(last) ? last : undefined
+  }, { what: 'an export failure to be counted', timeoutMs: 20_000, details: () => last.split('\n').filter((line) => line.startsWith('outrigger_trace')).join('\n') })
   assert.match(body, /^outrigger_trace_spans_exported_total\{exporter="otlp",result="failure"\} [1-9]\d*$/m)
   assert.match(body, /^outrigger_trace_spans_exported_total\{exporter="otlp",result="success"\} 0$/m)
   assert.match(body, /^probe_success\{target="app",probe="health"\} 1$/m)

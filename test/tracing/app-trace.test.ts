@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { test } from 'node:test'
-import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import { startAgent } from '../../agent/agent.ts'
@@ -15,6 +14,7 @@ import { startUpstream } from '../../demo-app/upstream/server.ts'
 import { freePort, startPostgres } from '../support/postgres.ts'
 import { startTraceReceiver } from '../support/trace-receiver.ts'
 import type { ReceivedSpan } from '../support/trace-receiver.ts'
+import { waitUntil } from '../support/wait.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -68,14 +68,10 @@ test('one trace runs from the agent\'s probe through the app\'s request span to 
     }
   })
   const base = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  while (true) {
-    assert.equal(app.exitCode, null, `the demo app exited:\n${output}`)
-    assert.ok(Date.now() < deadline, `the demo app did not answer /health:\n${output}`)
-    const ok = await fetch(`${base}/health`).then((response) => response.ok, () => false)
-    if (ok) break
-    await delay(100) // a poll interval while the app starts
-  }
+  await waitUntil(async () => {
+    if (app.exitCode !== null) throw new Error(`the demo app exited with ${app.exitCode}:\n${output}`)
+    return await fetch(`${base}/health`).then((response) => response.ok, () => false)
+  }, { what: 'the demo app to answer /health', timeoutMs: 60_000, intervalMs: 100, details: () => output })
 
   const config = await parseConfigText(`
 server: { listen: 127.0.0.1:0 }

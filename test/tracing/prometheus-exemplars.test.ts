@@ -11,12 +11,12 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { setTimeout as delay } from 'node:timers/promises'
 import pino from 'pino'
 import { startAgent } from '../../agent/agent.ts'
 import { parseConfigText } from '../../agent/config/index.ts'
 import { freePort } from '../support/postgres.ts'
 import { startTraceReceiver } from '../support/trace-receiver.ts'
+import { waitUntil } from '../support/wait.ts'
 
 interface ExemplarResult {
   seriesLabels: Record<string, string>
@@ -71,21 +71,15 @@ scrape_configs:
     }
   })
 
-  const deadline = Date.now() + 60_000
-  let found: ExemplarResult[] = []
-  while (found.length === 0) {
-    assert.ok(Date.now() < deadline, `Prometheus returned no exemplar in time; its log:\n${log}`)
-    assert.equal(prometheus.exitCode, null, `Prometheus exited; its log:\n${log}`)
-    await delay(250) // a poll interval: the loop waits for Prometheus to have scraped
+  // Until Prometheus has scraped the agent, it answers with no exemplar at all.
+  const found = await waitUntil(async () => {
+    if (prometheus.exitCode !== null) throw new Error(`Prometheus exited with ${prometheus.exitCode}; its log:\n${log}`)
     const now = Date.now() / 1000
     const url = `http://127.0.0.1:${port}/api/v1/query_exemplars?query=${encodeURIComponent('outrigger_probe_duration_seconds_bucket')}&start=${now - 600}&end=${now + 60}`
-    try {
-      const response = await fetch(url)
-      if (response.ok) found = ((await response.json()) as { data: ExemplarResult[] }).data ?? []
-    } catch {
-      // Not listening yet.
-    }
-  }
+    const response = await fetch(url)
+    const data = response.ok ? ((await response.json()) as { data: ExemplarResult[] }).data ?? [] : []
+    return data.length > 0 ? data : undefined
+  }, { what: 'Prometheus to return an exemplar', timeoutMs: 60_000, intervalMs: 250, details: () => `its log:\n${log}` })
 
   const series = found.find((entry) => entry.seriesLabels.probe === 'health')
   assert.ok(series !== undefined, JSON.stringify(found))
